@@ -1,0 +1,158 @@
+/* Case allocation, copying and dtype facts. */
+#include "case.h"
+
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int mul_overflows(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return 1;
+    *out = a * b;
+    return 0;
+}
+
+static void *alloc_array(size_t count, size_t size)
+{
+    return calloc(count ? count : 1, size);
+}
+
+xc__case *xc__case_new(xc_dtype dtype, size_t batch, size_t classes, size_t ld,
+                       xc__label_kind kind, int with_weights)
+{
+    size_t values;
+    if (batch == 0 || classes == 0 || ld < classes)
+        return NULL;
+    if (mul_overflows(batch, ld, &values) || values > SIZE_MAX / sizeof(double))
+        return NULL;
+    xc__case *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->dtype = dtype;
+    c->batch = batch;
+    c->classes = classes;
+    c->ld = ld;
+    c->label_kind = kind;
+    c->logits = alloc_array(values, sizeof(double));
+    if (kind == XC__LABELS_INDEX)
+        c->labels = alloc_array(batch, sizeof(int64_t));
+    else
+        c->probs = alloc_array(values, sizeof(double));
+    if (with_weights)
+        c->weights = alloc_array(classes, sizeof(double));
+    if (!c->logits || (kind == XC__LABELS_INDEX ? !c->labels : !c->probs) ||
+        (with_weights && !c->weights)) {
+        xc__case_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+xc__case *xc__case_clone(const xc__case *c)
+{
+    xc__case *d = xc__case_new(c->dtype, c->batch, c->classes, c->ld,
+                               c->label_kind, c->weights != NULL);
+    if (!d)
+        return NULL;
+    size_t values = c->batch * c->ld;
+    memcpy(d->logits, c->logits, values * sizeof(double));
+    if (c->labels)
+        memcpy(d->labels, c->labels, c->batch * sizeof(int64_t));
+    if (c->probs)
+        memcpy(d->probs, c->probs, values * sizeof(double));
+    if (c->weights)
+        memcpy(d->weights, c->weights, c->classes * sizeof(double));
+    d->reduction = c->reduction;
+    d->has_ignore_index = c->has_ignore_index;
+    d->ignore_index = c->ignore_index;
+    d->seed = c->seed;
+    d->index = c->index;
+    return d;
+}
+
+void xc__case_free(xc__case *c)
+{
+    if (!c)
+        return;
+    free(c->weights);
+    free(c->probs);
+    free(c->labels);
+    free(c->logits);
+    free(c);
+}
+
+static void round_array(double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = (double)(float)v[i];
+}
+
+void xc__case_round_to_dtype(xc__case *c)
+{
+    if (c->dtype != XC_F32)
+        return;
+    size_t values = c->batch * c->ld;
+    round_array(c->logits, values);
+    if (c->probs)
+        round_array(c->probs, values);
+    if (c->weights)
+        round_array(c->weights, c->classes);
+}
+
+uint32_t xc__case_required_caps(const xc__case *c)
+{
+    uint32_t caps = c->label_kind == XC__LABELS_INDEX ? XC_CAP_INDEX_LABELS
+                                                      : XC_CAP_PROB_LABELS;
+    if (c->batch > 1 || c->ld > c->classes)
+        caps |= XC_CAP_BATCH;
+    if (c->reduction == XC_REDUCE_MEAN)
+        caps |= XC_CAP_MEAN;
+    if (c->weights)
+        caps |= XC_CAP_WEIGHTS;
+    if (c->has_ignore_index)
+        caps |= XC_CAP_IGNORE_INDEX;
+    if (c->probs) {
+        for (size_t r = 0; r < c->batch; r++) {
+            long double s = 0;
+            const double *row = c->probs + r * c->ld;
+            for (size_t k = 0; k < c->classes; k++)
+                s += row[k];
+            /* A row is normalised when its sum is 1 up to the rounding of
+             * its H elements to the dtype (H u relative) and of the sum. */
+            long double slack = (long double)(c->classes + 2) *
+                                xc__dtype_unit_roundoff(c->dtype);
+            if (s < 1 - slack || s > 1 + slack) {
+                caps |= XC_CAP_UNNORMALIZED;
+                break;
+            }
+        }
+    }
+    return caps;
+}
+
+int xc__case_row_ignored(const xc__case *c, size_t r)
+{
+    return c->label_kind == XC__LABELS_INDEX && c->has_ignore_index &&
+           c->labels[r] == c->ignore_index;
+}
+
+const char *xc__dtype_name(xc_dtype t)
+{
+    return t == XC_F32 ? "f32" : t == XC_F64 ? "f64" : "unknown";
+}
+
+size_t xc__dtype_size(xc_dtype t)
+{
+    return t == XC_F32 ? sizeof(float) : sizeof(double);
+}
+
+double xc__dtype_unit_roundoff(xc_dtype t)
+{
+    return t == XC_F32 ? FLT_EPSILON / 2 : DBL_EPSILON / 2;
+}
+
+double xc__dtype_min_normal(xc_dtype t)
+{
+    return t == XC_F32 ? FLT_MIN : DBL_MIN;
+}

@@ -1,0 +1,48 @@
+/* The check loop: generate cases for one target, evaluate every property
+ * that the target's caps allow, record failures (saving each failing case as
+ * a case file) and accuracy statistics into an xc__target_report.
+ */
+#ifndef XC_HARNESS_CHECK_H
+#define XC_HARNESS_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "case.h"
+#include "casefile.h"
+#include "registry.h"
+#include "report.h"
+
+typedef struct xc__check_config {
+    uint64_t seed;           /* run seed; case i is a function of (seed, i) */
+    size_t cases;            /* 0 = default (XC__CHECK_DEFAULT_CASES) */
+    double time_budget_s;    /* per target; 0 = default (XC__CHECK_DEFAULT_TIME) */
+    size_t max_classes;      /* largest H generated; 0 = default (65536) */
+    double timeout_s;        /* per call; 0 = executor default */
+    double tol_factor;       /* multiplies every derived bound; 0 = 1 */
+    const char *case_dir;    /* where failing cases are saved; NULL = do not save */
+    const char *replay_prefix; /* command prefix for replay lines, e.g.
+                                  "xentcheck replay --plugin lib.so";
+                                  NULL = "xentcheck replay" */
+    FILE *log;               /* failures are printed here; NULL = silent */
+    int inline_mode;         /* run targets in-process (no isolation) */
+} xc__check_config;
+
+#define XC__CHECK_DEFAULT_CASES 2000
+#define XC__CHECK_DEFAULT_TIME 2.0
+#define XC__CHECK_DEFAULT_MAX_CLASSES 65536
+
+/* Check ENTRY's target with generated cases. Fills OUT (caller frees with
+ * xc__target_report_free). Returns 0 when the check ran (whatever the
+ * verdict), non-zero on a harness error (message printed to cfg->log). */
+int xc__check_target(const xc__entry *entry, const xc__check_config *cfg,
+                     xc__target_report *out);
+
+/* Evaluate every applicable property on one given case (replay). */
+int xc__check_case(const xc__entry *entry, const xc__case *c,
+                   const xc__check_config *cfg, xc__target_report *out);
+
+void xc__target_report_free(xc__target_report *t);
+
+#endif

@@ -1,0 +1,74 @@
+/* The exact reference: loss and gradient of a case, with a proven bound on
+ * the reference's own error.
+ *
+ * Notation per row r (see include/xentcheck/target.h): M = largest finite
+ * logit, L = ln sum_k exp(z_k - M), O_k = exp(z_k - M - L). The gradient is
+ * written uniformly as
+ *     g_k = A_r O_k - t_k
+ * with A_r = c_r * Y_r and t_k = c_r * v_k * y_k, where
+ *     index labels: y = one-hot(label), v_k = 1, Y_r = 1,
+ *                   c_r = w[label] (1 without weights) / D
+ *     prob rows:    v_k = w_k (1 without weights), Y_r = sum_j v_j y_j,
+ *                   c_r = 1 / D
+ *     D = 1 (sum), N (mean; prob rows or unweighted index labels), or
+ *         sum of the row weights of non-ignored rows (mean, index labels,
+ *         weights or ignore_index); an ignored row has c_r = 0.
+ * The scale of element k, used by the error measure, is
+ *     scale_k = max(|A_r| O_k, |t_k|)
+ * so that |g_k| <= scale_k and the subtraction's cancellation does not
+ * inflate the measure (tolerance.h explains the choice).
+ *
+ * Two implementations:
+ *   xc__reference()      long double (x87: 64-bit significand) with exact
+ *                        differences z_k - M (TwoSum) and compensated sums;
+ *                        fast, with the bound stated in reference.c.
+ *   xc__reference_mpfr() MPFR at a given precision; the certified fallback
+ *                        and the oracle the tests compare the fast path with.
+ * Both fill the same structure; rel_err is a bound on |computed - exact| /
+ * scale_k for every gradient element (and on the loss relative to
+ * loss_scale).
+ */
+#ifndef XC_HARNESS_REFERENCE_H
+#define XC_HARNESS_REFERENCE_H
+
+#include <stddef.h>
+
+#include "case.h"
+
+typedef enum xc__row_kind {
+    XC__ROW_FINITE = 0,     /* every logit finite or -inf, at least one finite */
+    XC__ROW_ALL_MASKED,     /* every logit -inf: no softmax (policy in props) */
+    XC__ROW_NONFINITE,      /* a NaN or +inf logit: only isolation is checked */
+    XC__ROW_IGNORED         /* index label == ignore_index: gradient row is 0 */
+} xc__row_kind;
+
+typedef struct xc__ref_row {
+    xc__row_kind kind;
+    long double max;        /* M, largest finite logit */
+    long double log_sum;    /* L = ln sum exp(z_k - M), in [0, ln n] */
+    long double A;          /* multiplier of O_k in g_k */
+    long double coef;       /* c_r */
+    long double Y;          /* Y_r */
+    size_t n_finite;        /* logits that are finite (not -inf) */
+    long double loss;       /* this row's contribution to the reduced loss */
+} xc__ref_row;
+
+typedef struct xc__ref {
+    size_t batch, classes;
+    long double *grad;      /* batch * classes, dense (no ld) */
+    long double *prob;      /* O_k, batch * classes */
+    long double *scale;     /* scale_k, batch * classes */
+    xc__ref_row *rows;      /* batch */
+    long double loss;       /* reduced loss; NaN when every row is ignored under mean */
+    long double loss_scale; /* sum of |terms| of the loss (for its error measure) */
+    long double denom;      /* D */
+    long double rel_err;    /* bound on this reference's error, relative to scale */
+} xc__ref;
+
+/* Fast path. Returns 0, or -1 on out of memory. */
+int xc__reference(const xc__case *c, xc__ref *out);
+/* Certified path at PREC bits (>= 64). Returns 0, or -1 on out of memory. */
+int xc__reference_mpfr(const xc__case *c, xc__ref *out, long prec);
+void xc__ref_free(xc__ref *r);
+
+#endif

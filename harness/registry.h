@@ -1,0 +1,53 @@
+/* Registry: the built-in targets and those loaded from plugins.
+ *
+ * Built-in targets come from one plain table (targets/builtin.c, which
+ * defines xc__builtin_targets()); mutants (deliberately broken targets) live
+ * in a separate table and are only listed when asked for. Plugins are shared
+ * objects exporting XC_PLUGIN_SYMBOL; every target they export is validated
+ * before use. The registry owns the dlopen handles; target pointers stay
+ * valid until xc__registry_free().
+ */
+#ifndef XC_HARNESS_REGISTRY_H
+#define XC_HARNESS_REGISTRY_H
+
+#include <stddef.h>
+
+#include "xentcheck/target.h"
+
+typedef struct xc__registry xc__registry;
+
+typedef struct xc__entry {
+    const xc_target *target;
+    const char *origin;  /* "builtin", "mutant" or the plugin path */
+    int is_mutant;
+} xc__entry;
+
+/* Defined in targets/: the tables of built-in and mutant targets. */
+const xc_target *xc__builtin_targets(size_t *count);
+const xc_target *xc__mutant_targets(size_t *count);
+
+/* A registry holding the built-in targets (and the mutants when
+ * WITH_MUTANTS). NULL on out of memory. */
+xc__registry *xc__registry_new(int with_mutants);
+void xc__registry_free(xc__registry *reg);
+
+/* Load PATH and register its targets. On failure returns non-zero and writes
+ * a one-line reason (naming PATH and the offending target) into ERR. */
+int xc__registry_load_plugin(xc__registry *reg, const char *path, char *err,
+                             size_t errlen);
+
+/* Validate one target descriptor: abi_version, name syntax, dtype, caps
+ * within XC_CAPS_ALL_V1, grad present, loss present iff XC_CAP_LOSS,
+ * consistent caps (IGNORE_INDEX needs INDEX_LABELS, UNNORMALIZED needs
+ * PROB_LABELS, at least one label kind). 0 = valid, else a reason in ERR. */
+int xc__target_validate(const xc_target *t, char *err, size_t errlen);
+
+size_t xc__registry_count(const xc__registry *reg);
+const xc__entry *xc__registry_at(const xc__registry *reg, size_t i);
+/* NULL when no target has that name. */
+const xc__entry *xc__registry_find(const xc__registry *reg, const char *name);
+
+/* "index,prob,batch,mean,loss,unnorm,weights,ignore" style list of CAPS. */
+void xc__caps_format(uint32_t caps, char *buf, size_t len);
+
+#endif
