@@ -1,0 +1,45 @@
+# The two commands of README's quick start, plus the pieces they are made of.
+#   make            install missing Debian packages, configure, build
+#   make run        build, then check every built-in target (reports/)
+#   make test       build and run the test suite, then again under ASan/UBSan
+#   make test-asan  only the sanitizer build and suite (build-asan/)
+#   make clean      remove both build directories
+# WERROR=1 turns warnings into errors (CI does); JOBS sets the parallelism.
+
+BUILD_DIR := build
+ASAN_DIR  := build-asan
+JOBS      ?= 2
+WERROR    ?= 0
+CMAKE     ?= cmake
+CTEST     ?= ctest
+
+XC_WERROR := $(if $(filter 1 ON on yes YES true,$(WERROR)),ON,OFF)
+CONFIGURE := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXC_WERROR=$(XC_WERROR)
+
+.PHONY: all build deps run test test-asan clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	$(CMAKE) -S . -B $(BUILD_DIR) $(CONFIGURE)
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/xentcheck run --report reports
+
+# The plain suite first, then the instrumented one; the recipe stops at the
+# first failure, so the exit status is that of the suite that failed.
+test: build
+	$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory test-asan
+
+test-asan: deps
+	$(CMAKE) -S . -B $(ASAN_DIR) $(CONFIGURE) -DXC_SANITIZE=ON
+	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
+	$(CTEST) --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -1,0 +1,208 @@
+/* The inline executor: the target runs in this process.
+ *
+ * Used where something else catches crashes (libFuzzer, AFL++): a crash or
+ * a hang takes the process down, and the timeout is not enforced. Every
+ * input is a separate heap block of exactly its size, so a sanitizer sees a
+ * read past its end; writes to inputs are found by comparing with a pristine
+ * copy, writes around the gradient by poison canaries on both sides.
+ */
+#include "exec_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct call_bufs {
+    xc__exec_inputs in;       /* what the target gets */
+    xc__exec_inputs pristine; /* copies to compare with after the call */
+    unsigned char *grad_block;
+    size_t grad_bytes;
+} call_bufs;
+
+static const char *const input_names[4] = {"logits", "labels", "probs",
+                                           "weights"};
+
+static void **input_slot(xc__exec_inputs *in, int i)
+{
+    void **slots[4] = {&in->logits, (void **)&in->labels, &in->probs,
+                       &in->weights};
+    return slots[i];
+}
+
+static size_t input_bytes(const xc__case *c, xc_dtype t, int i)
+{
+    switch (i) {
+    case 0: return xc__exec_logits_bytes(c, t);
+    case 1: return xc__exec_labels_bytes(c);
+    case 2: return xc__exec_probs_bytes(c, t);
+    default: return xc__exec_weights_bytes(c, t);
+    }
+}
+
+static void free_bufs(call_bufs *b)
+{
+    for (int i = 0; i < 4; i++) {
+        free(*input_slot(&b->in, i));
+        free(*input_slot(&b->pristine, i));
+    }
+    free(b->grad_block);
+}
+
+/* Allocate and fill the inputs and their copies; 0 or -1 (out of memory). */
+static int make_inputs(const xc__case *c, xc_dtype t, call_bufs *b)
+{
+    for (int i = 0; i < 4; i++) {
+        size_t n = input_bytes(c, t, i);
+        if (!n)
+            continue;
+        *input_slot(&b->in, i) = malloc(n);
+        *input_slot(&b->pristine, i) = malloc(n);
+        if (!*input_slot(&b->in, i) || !*input_slot(&b->pristine, i))
+            return -1;
+    }
+    xc__exec_fill_inputs(c, t, &b->in);
+    for (int i = 0; i < 4; i++)
+        if (input_bytes(c, t, i))
+            memcpy(*input_slot(&b->pristine, i), *input_slot(&b->in, i),
+                   input_bytes(c, t, i));
+    return 0;
+}
+
+/* The gradient with XC__EXEC_ZONE_MIN bytes of poison on either side. */
+static int make_grad(const xc__case *c, xc_dtype t, uint32_t poison,
+                     call_bufs *b)
+{
+    b->grad_bytes = xc__exec_extent(c) * xc__dtype_size(t);
+    size_t total = b->grad_bytes + 2 * XC__EXEC_ZONE_MIN;
+    b->grad_block = malloc(total);
+    if (!b->grad_block)
+        return -1;
+    xc__exec_poison_fill(b->grad_block, total, poison);
+    return 0;
+}
+
+static size_t first_diff(const unsigned char *a, const unsigned char *b,
+                         size_t n)
+{
+    size_t i = 0;
+    while (i < n && a[i] == b[i])
+        i++;
+    return i;
+}
+
+static int check_inputs(const xc__case *c, xc_dtype t, call_bufs *b,
+                        xc__call_result *res)
+{
+    for (int i = 0; i < 4; i++) {
+        size_t n = input_bytes(c, t, i);
+        size_t at = first_diff(*input_slot(&b->in, i),
+                               *input_slot(&b->pristine, i), n);
+        if (at == n)
+            continue;
+        size_t es = i == 1 ? sizeof(int64_t) : xc__dtype_size(t);
+        xc__exec_result(res, XC__CALL_WROTE_INPUT, 0,
+                        "wrote %s element %zu", input_names[i], at / es);
+        return 1;
+    }
+    return 0;
+}
+
+static int check_zones(const call_bufs *b, xc_dtype t, uint32_t poison,
+                       xc__call_result *res)
+{
+    size_t es = xc__dtype_size(t), words = XC__EXEC_ZONE_MIN / 4;
+    size_t bad = xc__exec_poison_first_bad(b->grad_block, XC__EXEC_ZONE_MIN,
+                                           poison);
+    if (bad < words) {
+        size_t dist = XC__EXEC_ZONE_MIN - bad * 4;
+        xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
+                        "wrote grad element -%zu, before the buffer",
+                        (dist + es - 1) / es);
+        return 1;
+    }
+    const unsigned char *after = b->grad_block + XC__EXEC_ZONE_MIN +
+                                 b->grad_bytes;
+    bad = xc__exec_poison_first_bad(after, XC__EXEC_ZONE_MIN, poison);
+    if (bad < words) {
+        xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
+                        "wrote grad element %zu, past the last row "
+                        "(buffer of %zu elements)",
+                        (b->grad_bytes + bad * 4) / es, b->grad_bytes / es);
+        return 1;
+    }
+    return 0;
+}
+
+static xc__call_status oom(xc__call_result *res)
+{
+    return xc__exec_result(res, XC__CALL_HARNESS_ERROR, 0,
+                           "out of memory for the call buffers");
+}
+
+static xc__call_status verdict(int rc, xc__call_result *res)
+{
+    if (rc != 0)
+        return xc__exec_result(res, XC__CALL_RETURNED_ERROR, rc,
+                               "target returned %d", rc);
+    return xc__exec_result(res, XC__CALL_OK, 0, "ok");
+}
+
+static xc__call_status inline_grad(xc__exec *ex, const xc__case *c,
+                                   uint32_t poison, double *grad_out,
+                                   xc__call_result *res)
+{
+    xc_dtype t = ex->target->dtype;
+    call_bufs b = {0};
+    if (make_inputs(c, t, &b) != 0 || make_grad(c, t, poison, &b) != 0) {
+        free_bufs(&b);
+        return oom(res);
+    }
+    xc_problem p;
+    xc__exec_build_problem(c, t, &b.in, &p);
+    void *grad = b.grad_block + XC__EXEC_ZONE_MIN;
+    int rc = ex->target->grad(&p, grad, ex->target->ctx);
+    if (!check_inputs(c, t, &b, res) && !check_zones(&b, t, poison, res) &&
+        !xc__exec_check_padding(c, t, grad, poison, res) &&
+        verdict(rc, res) == XC__CALL_OK)
+        xc__exec_grad_to_double(c, t, grad, grad_out);
+    free_bufs(&b);
+    return res->status;
+}
+
+static xc__call_status inline_loss(xc__exec *ex, const xc__case *c,
+                                   double *loss_out, xc__call_result *res)
+{
+    xc_dtype t = ex->target->dtype;
+    call_bufs b = {0};
+    if (make_inputs(c, t, &b) != 0) {
+        free_bufs(&b);
+        return oom(res);
+    }
+    xc_problem p;
+    xc__exec_build_problem(c, t, &b.in, &p);
+    double loss = 0;
+    int rc = ex->target->loss(&p, &loss, ex->target->ctx);
+    if (!check_inputs(c, t, &b, res) && verdict(rc, res) == XC__CALL_OK)
+        *loss_out = loss;
+    free_bufs(&b);
+    return res->status;
+}
+
+static void inline_destroy(xc__exec *ex)
+{
+    free(ex);
+}
+
+static const xc__exec_ops inline_ops = {inline_grad, inline_loss,
+                                        inline_destroy};
+
+xc__exec *xc__exec_inline_new(const xc_target *target, double timeout_s)
+{
+    xc__exec *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return NULL;
+    ex->ops = &inline_ops;
+    ex->target = target;
+    ex->timeout_s = timeout_s;
+    ex->restarts = 0; /* no worker process */
+    return ex;
+}

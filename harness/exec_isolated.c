@@ -1,0 +1,733 @@
+/* The isolated executor: the target runs in a forked worker process.
+ *
+ * Arena. Before forking, the parent maps one MAP_SHARED anonymous arena:
+ *
+ *   [control][guard][grad][guard][logits][guard][labels][guard][probs][guard]
+ *   [weights][guard]
+ *
+ * Each region is a whole number of pages; each buffer is right-aligned in
+ * its region, so its last byte is the last byte before a PROT_NONE guard
+ * page. The worker maps the control page and the input regions PROT_READ,
+ * so a write to an input faults, and so does a read or write past the end
+ * of any buffer. Page protection is the whole mechanism for inputs: the
+ * parent does not compare them after the call (a target would have to
+ * mprotect them back on purpose to get around it). Before gradient row 0
+ * the worker keeps a poison zone of at least XC__EXEC_ZONE_MIN bytes (the
+ * rest of its page) writable and the rest of the grad region PROT_NONE;
+ * the parent checks the zone and the row padding after each call.
+ *
+ * Calls. The parent writes a request into the control page and one byte
+ * into a SOCK_SEQPACKET socket pair (send() with MSG_NOSIGNAL: a dead
+ * worker gives EPIPE, never a SIGPIPE that would kill the harness); the
+ * worker answers with a fixed-size reply. A fault handler in the worker,
+ * on its own signal stack, writes the fault address to the same socket and
+ * _exits; the parent maps the address back to a buffer. Per call there is
+ * no fork and no mmap: one round trip, plus an mprotect in the worker when
+ * the poison zone moves. The worker is restarted lazily after it dies, and
+ * when a case needs a larger arena (regions grow geometrically).
+ *
+ * The worker is forked without exec so that the target's function pointers
+ * stay valid; this assumes the harness is single-threaded when it forks.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* REG_ERR, pidfd and prctl */
+#endif
+#include "exec_common.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+enum { R_GRAD, R_LOGITS, R_LABELS, R_PROBS, R_WEIGHTS, R_COUNT };
+static const char *const region_names[R_COUNT] = {"grad", "logits", "labels",
+                                                  "probs", "weights"};
+
+enum { CALL_GRAD = 1, CALL_LOSS = 2 };
+enum { REPLY_DONE = 1, REPLY_FAULT, REPLY_READY, REPLY_SETUP_FAILED };
+
+/* Pages of each region in a new arena; grown on demand. */
+#define INITIAL_REGION_PAGES 4
+#define ALT_STACK_BYTES (64u * 1024u)
+
+typedef struct arena {
+    unsigned char *base;
+    size_t page, total;
+    size_t off[R_COUNT], cap[R_COUNT]; /* region offset and bytes */
+} arena;
+
+/* Lives in the control page; pointers are into the arena, which has the
+ * same address in the worker. */
+typedef struct request {
+    int kind;
+    xc_problem problem;
+    void *grad;
+    unsigned char *zone; /* grad region below it is PROT_NONE in the worker;
+                            NULL: leave the protection as it is */
+} request;
+
+typedef struct reply {
+    int kind;
+    int rc;      /* target's return value; errno for REPLY_SETUP_FAILED */
+    double loss;
+    int signo;
+    int access;  /* 1 write, 0 read, -1 unknown */
+    uintptr_t addr;
+} reply;
+
+typedef struct iso {
+    xc__exec head;
+    arena a;
+    pid_t pid; /* 0: no worker */
+    int sock;  /* parent end of the socket pair */
+    int pidfd; /* readable once the worker exits; -1 when unsupported */
+    int lost;  /* the last worker died: the next start is a restart */
+    unsigned char *buf[R_COUNT]; /* this call's buffers (right-aligned) */
+    size_t bytes[R_COUNT];
+    unsigned char *zone;
+} iso;
+
+/* ---- arena ---------------------------------------------------------- */
+
+static size_t round_up(size_t n, size_t page)
+{
+    return (n + page - 1) / page * page;
+}
+
+static void arena_layout(arena *a, const size_t cap[R_COUNT])
+{
+    size_t at = 2 * a->page; /* control page, guard before grad */
+    for (int i = 0; i < R_COUNT; i++) {
+        a->cap[i] = cap[i];
+        a->off[i] = at;
+        at += cap[i] + a->page; /* region, guard after it */
+    }
+    a->total = at;
+}
+
+static int arena_map(arena *a, const size_t cap[R_COUNT])
+{
+    arena_layout(a, cap);
+    void *p = mmap(NULL, a->total, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        a->base = NULL;
+        return -1;
+    }
+    a->base = p;
+    /* Guards are PROT_NONE for the parent too: the worker inherits them. */
+    if (mprotect(a->base + a->page, a->page, PROT_NONE) != 0)
+        return -1;
+    for (int i = 0; i < R_COUNT; i++)
+        if (mprotect(a->base + a->off[i] + a->cap[i], a->page, PROT_NONE))
+            return -1;
+    return 0;
+}
+
+static void arena_unmap(arena *a)
+{
+    if (a->base)
+        munmap(a->base, a->total);
+    a->base = NULL;
+}
+
+static void case_bytes(const xc__case *c, xc_dtype t, size_t bytes[R_COUNT])
+{
+    bytes[R_GRAD] = xc__exec_extent(c) * xc__dtype_size(t);
+    bytes[R_LOGITS] = xc__exec_logits_bytes(c, t);
+    bytes[R_LABELS] = xc__exec_labels_bytes(c);
+    bytes[R_PROBS] = xc__exec_probs_bytes(c, t);
+    bytes[R_WEIGHTS] = xc__exec_weights_bytes(c, t);
+}
+
+/* Region sizes for BYTES, growing CAP geometrically; 1 when any grew. */
+static int grown_caps(const arena *a, const size_t bytes[R_COUNT],
+                      size_t cap[R_COUNT])
+{
+    int grew = 0;
+    for (int i = 0; i < R_COUNT; i++) {
+        size_t need = bytes[i] + (i == R_GRAD ? XC__EXEC_ZONE_MIN : 0);
+        need = round_up(need ? need : 1, a->page);
+        cap[i] = a->cap[i];
+        if (need > cap[i]) {
+            cap[i] = need > 2 * cap[i] ? need : 2 * cap[i];
+            grew = 1;
+        }
+    }
+    return grew;
+}
+
+/* ---- worker --------------------------------------------------------- */
+
+static int fault_fd = -1; /* set in the worker only */
+
+static int fault_access(const void *uctx)
+{
+#if defined(__x86_64__) && defined(REG_ERR)
+    /* Bit 1 of the page-fault error code: the access was a write. */
+    const ucontext_t *uc = uctx;
+    return (uc->uc_mcontext.gregs[REG_ERR] & 2) ? 1 : 0;
+#else
+    (void)uctx;
+    return -1;
+#endif
+}
+
+/* Async-signal-safe: report the fault address and leave. */
+static void on_fault(int sig, siginfo_t *si, void *uctx)
+{
+    reply r;
+    memset(&r, 0, sizeof r);
+    r.kind = REPLY_FAULT;
+    r.signo = sig;
+    r.addr = (uintptr_t)si->si_addr;
+    r.access = fault_access(uctx);
+    ssize_t n = write(fault_fd, &r, sizeof r);
+    (void)n;
+    _exit(128 + sig);
+}
+
+/* Handlers inherited from the harness (a test runner's SIGALRM, a
+ * sanitizer's SIGFPE) make no sense in the worker: back to the defaults,
+ * so that a signal ends the worker and waitpid() names it. */
+static void reset_signals(void)
+{
+    sigset_t none;
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction old;
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &old))
+            continue;
+        if (old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL)
+            signal(sig, SIG_DFL);
+    }
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* Ctrl-C is for the harness; the worker follows it via PDEATHSIG. */
+    signal(SIGINT, SIG_IGN);
+}
+
+/* Installed after fork, so they replace any handler of the harness (or of
+ * a sanitizer runtime) in the worker only. */
+static int install_fault_handlers(int sock)
+{
+    stack_t ss = {0};
+    ss.ss_size = ALT_STACK_BYTES;
+    ss.ss_sp = mmap(NULL, ss.ss_size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL) != 0)
+        return -1;
+    fault_fd = sock;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, NULL) != 0 || sigaction(SIGBUS, &sa, NULL))
+        return -1;
+    return 0;
+}
+
+static int protect_inputs(const arena *a)
+{
+    if (mprotect(a->base, a->page, PROT_READ) != 0)
+        return -1;
+    for (int i = R_LOGITS; i < R_COUNT; i++)
+        if (mprotect(a->base + a->off[i], a->cap[i], PROT_READ) != 0)
+            return -1;
+    return 0;
+}
+
+/* Make the grad region writable from ZONE on and inaccessible below it. */
+static int protect_grad(const arena *a, unsigned char *zone,
+                        unsigned char **current)
+{
+    if (!zone || zone == *current)
+        return 0;
+    unsigned char *start = a->base + a->off[R_GRAD];
+    unsigned char *end = start + a->cap[R_GRAD];
+    if (zone > start && mprotect(start, (size_t)(zone - start), PROT_NONE))
+        return -1;
+    if (mprotect(zone, (size_t)(end - zone), PROT_READ | PROT_WRITE) != 0)
+        return -1;
+    *current = zone;
+    return 0;
+}
+
+static reply run_request(const xc_target *t, const arena *a,
+                         unsigned char **current_zone)
+{
+    const request *rq = (const request *)a->base;
+    reply r;
+    memset(&r, 0, sizeof r);
+    r.kind = REPLY_DONE;
+    if (protect_grad(a, rq->zone, current_zone) != 0) {
+        r.kind = REPLY_SETUP_FAILED;
+        r.rc = errno;
+        return r;
+    }
+    xc_problem p = rq->problem;
+    if (rq->kind == CALL_GRAD)
+        r.rc = t->grad(&p, rq->grad, t->ctx);
+    else
+        r.rc = t->loss(&p, &r.loss, t->ctx);
+    return r;
+}
+
+static int send_reply(int sock, const reply *r)
+{
+    return write(sock, r, sizeof *r) == (ssize_t)sizeof *r ? 0 : -1;
+}
+
+static void worker_setup(const iso *w, int sock, pid_t parent)
+{
+    reply r;
+    memset(&r, 0, sizeof r);
+    r.kind = REPLY_READY;
+    /* A dead harness must not leave workers behind. */
+    /* Crashes are expected here: no core files. */
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    reset_signals();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent ||
+        install_fault_handlers(sock) != 0 || protect_inputs(&w->a) != 0) {
+        r.kind = REPLY_SETUP_FAILED;
+        r.rc = errno;
+    }
+    if (send_reply(sock, &r) != 0 || r.kind != REPLY_READY)
+        _exit(127);
+}
+
+static _Noreturn void worker_main(const iso *w, int sock, pid_t parent)
+{
+    unsigned char *current_zone = NULL;
+    worker_setup(w, sock, parent);
+    for (;;) {
+        char go;
+        ssize_t n = read(sock, &go, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) /* the parent closed its end */
+            _exit(0);
+        reply r = run_request(w->head.target, &w->a, &current_zone);
+        if (send_reply(sock, &r) != 0)
+            _exit(0);
+    }
+}
+
+/* ---- parent: worker life cycle -------------------------------------- */
+
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Wait until the worker answers or exits: 1, 0 on timeout, -1 on error. */
+static int wait_event(const iso *w, double timeout_s)
+{
+    struct pollfd fds[2] = {{w->sock, POLLIN, 0}, {w->pidfd, POLLIN, 0}};
+    nfds_t nfds = w->pidfd >= 0 ? 2 : 1;
+    double deadline = now_s() + timeout_s;
+    for (;;) {
+        double left = deadline - now_s();
+        int ms = left > 0 ? (int)(left * 1000.0) + 1 : 0;
+        int n = poll(fds, nfds, ms);
+        if (n > 0)
+            return 1;
+        if (n == 0 && now_s() >= deadline)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+/* Reap the worker (killing it first when KILL) and return its status. */
+static int reap(iso *w, int kill_first)
+{
+    int st = 0;
+    if (kill_first)
+        kill(w->pid, SIGKILL);
+    while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+        continue;
+    close(w->sock);
+    if (w->pidfd >= 0)
+        close(w->pidfd);
+    w->pid = 0;
+    w->sock = w->pidfd = -1;
+    w->lost = 1;
+    return st;
+}
+
+static int read_reply(const iso *w, reply *r)
+{
+    ssize_t n = recv(w->sock, r, sizeof *r, MSG_DONTWAIT);
+    return n == (ssize_t)sizeof *r ? 0 : -1;
+}
+
+static int await_ready(iso *w)
+{
+    reply r;
+    double t = w->head.timeout_s > 5.0 ? w->head.timeout_s : 5.0;
+    if (wait_event(w, t) == 1 && read_reply(w, &r) == 0 &&
+        r.kind == REPLY_READY)
+        return 0;
+    reap(w, 1);
+    return -1;
+}
+
+static int spawn(iso *w)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return -1;
+    fflush(NULL); /* a target calling exit() must not flush our buffers */
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        worker_main(w, sv[1], parent);
+    }
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return -1;
+    }
+    w->pid = pid;
+    w->sock = sv[0];
+    w->pidfd = open_pidfd(pid);
+    if (w->lost || w->head.restarts == 0)
+        w->head.restarts++;
+    w->lost = 0;
+    return await_ready(w);
+}
+
+static void stop_worker(iso *w)
+{
+    if (w->pid > 0) {
+        reap(w, 1);
+        w->lost = 0; /* stopped on purpose: not a failure */
+    }
+}
+
+/* ---- parent: placing a case ----------------------------------------- */
+
+static int ensure_arena(iso *w, const xc__case *c, xc__call_result *res)
+{
+    size_t cap[R_COUNT];
+    case_bytes(c, w->head.target->dtype, w->bytes);
+    /* No arena after a failed growth: map one again. */
+    if (!grown_caps(&w->a, w->bytes, cap) && w->a.base)
+        return 0;
+    stop_worker(w);
+    arena_unmap(&w->a);
+    if (arena_map(&w->a, cap) == 0)
+        return 0;
+    arena_unmap(&w->a);
+    xc__exec_result(res, XC__CALL_HARNESS_ERROR, errno,
+                    "cannot map a %zu-byte arena: %s", w->a.total,
+                    strerror(errno));
+    return -1;
+}
+
+static void place_inputs(iso *w, const xc__case *c, xc__exec_inputs *in)
+{
+    for (int i = 0; i < R_COUNT; i++)
+        w->buf[i] = w->a.base + w->a.off[i] + w->a.cap[i] - w->bytes[i];
+    in->logits = w->buf[R_LOGITS];
+    in->labels = (int64_t *)(void *)w->buf[R_LABELS];
+    in->probs = w->buf[R_PROBS];
+    in->weights = w->buf[R_WEIGHTS];
+    xc__exec_fill_inputs(c, w->head.target->dtype, in);
+}
+
+static int ensure_worker(iso *w, xc__call_result *res)
+{
+    if (w->pid > 0 || spawn(w) == 0)
+        return 0;
+    xc__exec_result(res, XC__CALL_HARNESS_ERROR, errno,
+                    "cannot start the worker process: %s", strerror(errno));
+    return -1;
+}
+
+/* Arena, inputs, request and worker for a call of KIND. */
+static int prepare(iso *w, const xc__case *c, int kind, xc__call_result *res)
+{
+    xc__exec_inputs in;
+    if (ensure_arena(w, c, res) != 0)
+        return -1;
+    place_inputs(w, c, &in);
+    request *rq = (request *)(void *)w->a.base;
+    memset(rq, 0, sizeof *rq);
+    rq->kind = kind;
+    xc__exec_build_problem(c, w->head.target->dtype, &in, &rq->problem);
+    return ensure_worker(w, res);
+}
+
+/* The poison zone starts a page boundary below, XC__EXEC_ZONE_MIN at least
+ * before row 0; it and the whole buffer are filled with POISON. */
+static void place_grad(iso *w, uint32_t poison)
+{
+    unsigned char *grad = w->buf[R_GRAD];
+    uintptr_t low = (uintptr_t)(grad - XC__EXEC_ZONE_MIN);
+    w->zone = (unsigned char *)(low / w->a.page * w->a.page);
+    xc__exec_poison_fill(w->zone, (size_t)(grad - w->zone) + w->bytes[R_GRAD],
+                         poison);
+    request *rq = (request *)(void *)w->a.base;
+    rq->grad = grad;
+    rq->zone = w->zone;
+}
+
+/* ---- parent: classifying a failed call ------------------------------ */
+
+static const char *access_word(int access)
+{
+    return access == 1 ? "wrote" : access == 0 ? "read" : "accessed";
+}
+
+static xc__call_status fault_in_region(const iso *w, const reply *r, int i,
+                                       xc__call_result *res)
+{
+    size_t es = i == R_LABELS ? sizeof(int64_t)
+                              : xc__dtype_size(w->head.target->dtype);
+    ptrdiff_t elem = ((ptrdiff_t)r->addr - (ptrdiff_t)w->buf[i]) /
+                     (ptrdiff_t)es;
+    if (i == R_GRAD)
+        return xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
+                               "%s grad element %td, before the buffer",
+                               access_word(r->access), elem);
+    return xc__exec_result(res, XC__CALL_WROTE_INPUT, 0,
+                           "wrote %s element %td%s", region_names[i], elem,
+                           elem < 0 ? ", before the buffer" : "");
+}
+
+static xc__call_status fault_past_region(const iso *w, const reply *r, int i,
+                                         xc__call_result *res)
+{
+    char sb[32];
+    size_t es = i == R_LABELS ? sizeof(int64_t)
+                              : xc__dtype_size(w->head.target->dtype);
+    size_t elem = (r->addr - (uintptr_t)w->buf[i]) / es;
+    if (i == R_GRAD && r->access != 0)
+        return xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
+                               "%s grad element %zu, past the last row "
+                               "(buffer of %zu elements)",
+                               access_word(r->access), elem,
+                               w->bytes[i] / es);
+    return xc__exec_result(res, XC__CALL_CRASHED, r->signo,
+                           "%s past the end of %s (element %zu of %zu): %s",
+                           access_word(r->access), region_names[i], elem,
+                           w->bytes[i] / es,
+                           xc__signal_name(r->signo, sb, sizeof sb));
+}
+
+static xc__call_status classify_fault(const iso *w, const reply *r,
+                                      xc__call_result *res)
+{
+    const arena *a = &w->a;
+    uintptr_t base = (uintptr_t)a->base, addr = r->addr;
+    size_t off = addr - base;
+    if (addr >= base && off >= a->page && off < 2 * a->page)
+        return xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
+                               "%s %zu bytes before the gradient buffer",
+                               access_word(r->access),
+                               (size_t)(w->buf[R_GRAD] - (a->base + off)));
+    for (int i = 0; addr >= base && i < R_COUNT; i++) {
+        if (!w->bytes[i])
+            continue;
+        if (off >= a->off[i] && off < a->off[i] + a->cap[i])
+            return fault_in_region(w, r, i, res);
+        if (off >= a->off[i] + a->cap[i] && off < a->off[i] + a->cap[i] +
+                                                      a->page)
+            return fault_past_region(w, r, i, res);
+    }
+    char sb[32];
+    return xc__exec_result(res, XC__CALL_CRASHED, r->signo,
+                           "%s: invalid %s at address 0x%" PRIxPTR "%s",
+                           xc__signal_name(r->signo, sb, sizeof sb),
+                           r->access == 1 ? "write" : "access", addr,
+                           addr >= base && off < a->page
+                               ? " (the harness control page)"
+                               : "");
+}
+
+static xc__call_status classify_death(int st, xc__call_result *res)
+{
+    char sb[32];
+    if (WIFSIGNALED(st))
+        return xc__exec_result(res, XC__CALL_CRASHED, WTERMSIG(st),
+                               "worker killed by %s",
+                               xc__signal_name(WTERMSIG(st), sb, sizeof sb));
+    if (WIFEXITED(st))
+        return xc__exec_result(res, XC__CALL_EXITED, WEXITSTATUS(st),
+                               "worker exited with status %d during the call",
+                               WEXITSTATUS(st));
+    return xc__exec_result(res, XC__CALL_CRASHED, 0,
+                           "worker ended with wait status %#x", (unsigned)st);
+}
+
+/* ---- parent: one call ----------------------------------------------- */
+
+static int send_go(iso *w)
+{
+    char go = 1;
+    return send(w->sock, &go, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/* Start the call; a worker that died between calls is replaced once. */
+static int start_call(iso *w, xc__call_result *res)
+{
+    if (send_go(w) == 0)
+        return 0;
+    reap(w, 1);
+    if (ensure_worker(w, res) != 0)
+        return -1;
+    if (send_go(w) == 0)
+        return 0;
+    int err = errno;
+    reap(w, 1);
+    xc__exec_result(res, XC__CALL_HARNESS_ERROR, err,
+                    "cannot reach the worker: %s", strerror(err));
+    return -1;
+}
+
+/* After an event EV without a normal reply: end the worker, say why. */
+static void settle(iso *w, int ev, const reply *r, xc__call_result *res)
+{
+    int err = errno;
+    if (ev == 0) {
+        reap(w, 1);
+        xc__exec_result(res, XC__CALL_HUNG, 0, "no answer within %g s",
+                        w->head.timeout_s);
+    } else if (r->kind == REPLY_FAULT) {
+        reap(w, 1);
+        classify_fault(w, r, res);
+    } else if (r->kind == REPLY_SETUP_FAILED || ev < 0) {
+        err = ev < 0 ? err : r->rc;
+        reap(w, 1);
+        xc__exec_result(res, XC__CALL_HARNESS_ERROR, err,
+                        "worker could not run the call: %s", strerror(err));
+    } else {
+        /* Closed socket or exited process: the wait status tells why. A
+         * process already exiting keeps its status despite the SIGKILL,
+         * which only ends one that closed its socket and lives on. */
+        classify_death(reap(w, 1), res);
+    }
+}
+
+/* Run the prepared call; 0 with *R on an answer, else RES is the verdict. */
+static int round_trip(iso *w, reply *r, xc__call_result *res)
+{
+    memset(r, 0, sizeof *r);
+    if (start_call(w, res) != 0)
+        return -1;
+    int ev = wait_event(w, w->head.timeout_s);
+    if (ev > 0 && read_reply(w, r) == 0 && r->kind == REPLY_DONE)
+        return 0;
+    settle(w, ev, r, res);
+    return -1;
+}
+
+static xc__call_status verdict(int rc, xc__call_result *res)
+{
+    if (rc != 0)
+        return xc__exec_result(res, XC__CALL_RETURNED_ERROR, rc,
+                               "target returned %d", rc);
+    return xc__exec_result(res, XC__CALL_OK, 0, "ok");
+}
+
+static int check_zone(const iso *w, uint32_t poison, xc__call_result *res)
+{
+    unsigned char *grad = w->buf[R_GRAD];
+    size_t bytes = (size_t)(grad - w->zone);
+    size_t bad = xc__exec_poison_first_bad(w->zone, bytes, poison);
+    if (bad == bytes / 4)
+        return 0;
+    size_t es = xc__dtype_size(w->head.target->dtype);
+    ptrdiff_t elem = -(ptrdiff_t)((bytes - bad * 4 + es - 1) / es);
+    xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
+                    "wrote grad element %td, before the buffer", elem);
+    return 1;
+}
+
+static xc__call_status iso_grad(xc__exec *ex, const xc__case *c,
+                                uint32_t poison, double *grad_out,
+                                xc__call_result *res)
+{
+    iso *w = (iso *)ex;
+    xc_dtype t = ex->target->dtype;
+    reply r;
+    if (prepare(w, c, CALL_GRAD, res) != 0)
+        return res->status;
+    place_grad(w, poison);
+    if (round_trip(w, &r, res) != 0 || check_zone(w, poison, res) ||
+        xc__exec_check_padding(c, t, w->buf[R_GRAD], poison, res))
+        return res->status;
+    if (verdict(r.rc, res) == XC__CALL_OK)
+        xc__exec_grad_to_double(c, t, w->buf[R_GRAD], grad_out);
+    return res->status;
+}
+
+static xc__call_status iso_loss(xc__exec *ex, const xc__case *c,
+                                double *loss_out, xc__call_result *res)
+{
+    iso *w = (iso *)ex;
+    reply r;
+    if (prepare(w, c, CALL_LOSS, res) != 0 || round_trip(w, &r, res) != 0)
+        return res->status;
+    if (verdict(r.rc, res) == XC__CALL_OK)
+        *loss_out = r.loss;
+    return res->status;
+}
+
+static void iso_destroy(xc__exec *ex)
+{
+    iso *w = (iso *)ex;
+    stop_worker(w);
+    arena_unmap(&w->a);
+    free(w);
+}
+
+static const xc__exec_ops iso_ops = {iso_grad, iso_loss, iso_destroy};
+
+xc__exec *xc__exec_isolated_new(const xc_target *target, double timeout_s)
+{
+    iso *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->head.ops = &iso_ops;
+    w->head.target = target;
+    w->head.timeout_s = timeout_s;
+    w->sock = w->pidfd = -1;
+    w->a.page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t cap[R_COUNT];
+    for (int i = 0; i < R_COUNT; i++)
+        cap[i] = INITIAL_REGION_PAGES * w->a.page;
+    if (arena_map(&w->a, cap) != 0 || spawn(w) != 0) {
+        iso_destroy(&w->head);
+        return NULL;
+    }
+    return &w->head;
+}

@@ -1,0 +1,211 @@
+/* Finite differences with proven bounds (derivation in fd.h). */
+#include "fd.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KAPPA3_MAX 0.0962250448649376L  /* 1 / (6 sqrt 3) */
+#define KAPPA5_MAX 0.875L
+
+/* TwoSum in the dtype: the sum is exact iff the rounding error is zero. */
+static int exact_sum_f32(float a, float b)
+{
+    volatile float s = a + b;
+    float bb = s - a;
+    float err = (a - (s - bb)) + (b - bb);
+    return isfinite(s) && err == 0.0f;
+}
+
+static int exact_sum_f64(double a, double b)
+{
+    volatile double s = a + b;
+    double bb = s - a;
+    double err = (a - (s - bb)) + (b - bb);
+    return isfinite(s) && err == 0.0;
+}
+
+int xc__fd_exact_step(xc_dtype t, double z, double delta)
+{
+    if (t == XC_F32)
+        return exact_sum_f32((float)z, (float)delta) && exact_sum_f32((float)z, (float)-delta);
+    return exact_sum_f64(z, delta) && exact_sum_f64(z, -delta);
+}
+
+static double pow2_floor(long double x)
+{
+    if (!(x > 0))
+        return 0x1p-30;
+    int e;
+    frexpl(x, &e);
+    double h = ldexp(1.0, e - 1);
+    return h > 1.0 ? 1.0 : h < 0x1p-40 ? 0x1p-40 : h;
+}
+
+typedef struct fd_dir {
+    double *delta;      /* batch * ld realised perturbation at t = 1 */
+    size_t coords;
+    long double K;      /* sum |A_r| over perturbed rows */
+    long double width;  /* max over rows of (max D - min D) */
+} fd_dir;
+
+static void row_direction(const xc__case *c, const xc__ref *ref, size_t r,
+                          const signed char *sign, double h, int halves, fd_dir *d)
+{
+    const double *z = c->logits + r * c->ld;
+    double lo = 0, hi = 0;
+    size_t before = d->coords;
+    for (size_t k = 0; k < c->classes; k++) {
+        size_t i = r * c->ld + k;
+        d->delta[i] = 0;
+        if (!sign[i] || !isfinite(z[k]) || !xc__fd_exact_step(c->dtype, z[k], h) ||
+            (halves && !xc__fd_exact_step(c->dtype, z[k], h / 2)))
+            continue;
+        d->delta[i] = sign[i] > 0 ? h : -h;
+        lo = fmin(lo, d->delta[i]);
+        hi = fmax(hi, d->delta[i]);
+        d->coords++;
+    }
+    if (d->coords > before) {
+        d->K += fabsl(ref->rows[r].A);
+        d->width = fmaxl(d->width, hi - lo);
+    }
+}
+
+static void build_direction(const xc__case *c, const xc__ref *ref,
+                            const signed char *sign, double h, int halves, fd_dir *d)
+{
+    d->coords = 0;
+    d->K = 0;
+    d->width = 0;
+    memset(d->delta, 0, c->batch * c->ld * sizeof *d->delta);
+    for (size_t r = 0; r < c->batch; r++)
+        if (ref->rows[r].kind == XC__ROW_FINITE)
+            row_direction(c, ref, r, sign, h, halves, d);
+}
+
+static long double predicted_and_slack(const xc__case *c, const xc__bounds *b,
+                                       const double *grad, const fd_dir *d,
+                                       long double *slack)
+{
+    long double dot = 0, err = 0, mag = 0;
+    for (size_t r = 0; r < c->batch; r++)
+        for (size_t k = 0; k < c->classes; k++) {
+            long double dk = d->delta[r * c->ld + k];
+            if (dk == 0)
+                continue;
+            long double term = (long double)grad[r * c->ld + k] * dk;
+            dot += term;
+            mag += fabsl(term);
+            err += b->grad[r * c->classes + k] * fabsl(dk);
+        }
+    *slack = err + mag * (long double)(c->classes * c->batch) * LDBL_EPSILON;
+    return dot;
+}
+
+/* phi(t): the loss at z + t D. */
+static int eval_at(const xc__case *c, const fd_dir *d, double t, xc__case *work,
+                   xc__loss_at_fn loss_at, void *ctx, double *out)
+{
+    size_t n = c->batch * c->ld;
+    for (size_t i = 0; i < n; i++)
+        work->logits[i] = d->delta[i] != 0 ? c->logits[i] + t * d->delta[i] : c->logits[i];
+    return loss_at(ctx, work, out);
+}
+
+static int central(const xc__case *c, const fd_dir *d, xc__case *work,
+                   xc__loss_at_fn loss_at, void *ctx, xc__fd_result *out)
+{
+    int rc = eval_at(c, d, 1, work, loss_at, ctx, &out->loss_plus);
+    if (rc == 0)
+        rc = eval_at(c, d, -1, work, loss_at, ctx, &out->loss_minus);
+    out->measured = ((long double)out->loss_plus - out->loss_minus) / 2;
+    return rc;
+}
+
+static int richardson(const xc__case *c, const fd_dir *d, xc__case *work,
+                      xc__loss_at_fn loss_at, void *ctx, xc__fd_result *out)
+{
+    double p1 = 0, m1 = 0, p2 = 0, m2 = 0;
+    int rc = eval_at(c, d, 1, work, loss_at, ctx, &p1);
+    if (rc == 0) rc = eval_at(c, d, -1, work, loss_at, ctx, &m1);
+    if (rc == 0) rc = eval_at(c, d, 0.5, work, loss_at, ctx, &p2);
+    if (rc == 0) rc = eval_at(c, d, -0.5, work, loss_at, ctx, &m2);
+    long double d1 = ((long double)p1 - m1) / 2;
+    long double d2 = (long double)p2 - m2;
+    out->measured = (4 * d2 - d1) / 3;
+    out->loss_plus = p1;
+    out->loss_minus = m1;
+    return rc;
+}
+
+static long double central_bound(const fd_dir *d, long double E)
+{
+    long double w = d->width;
+    return d->K * KAPPA3_MAX * w * w * w / 6 + E;
+}
+
+static long double richardson_bound(const fd_dir *d, long double E)
+{
+    long double w = d->width;
+    return d->K * KAPPA5_MAX * w * w * w * w * w / 288 + 3 * E;
+}
+
+static int run_scheme(const xc__case *c, const xc__ref *ref, const xc__bounds *b,
+                      double factor, const double *grad, const signed char *sign,
+                      int use_richardson, fd_dir *d, xc__case *work,
+                      xc__loss_at_fn loss_at, void *ctx, xc__fd_result *out)
+{
+    long double E0 = xc__loss_bound(c, ref, factor, 1.0);
+    long double K = 0;
+    for (size_t r = 0; r < c->batch; r++)
+        K += fabsl(ref->rows[r].A);
+    long double ratio = K > 0 ? E0 / K : 1;
+    double h = use_richardson ? pow2_floor(powl(7.72L * ratio, 0.2L))
+                              : pow2_floor(cbrtl(ratio / 0.256L));
+    build_direction(c, ref, sign, h, use_richardson, d);
+    *out = (xc__fd_result){.h = h, .coords = d->coords, .richardson = use_richardson};
+    if (d->coords == 0)
+        return 0;
+    long double E = xc__loss_bound(c, ref, factor, h);
+    long double slack;
+    out->predicted = predicted_and_slack(c, b, grad, d, &slack);
+    out->bound = (use_richardson ? richardson_bound(d, E) : central_bound(d, E)) + slack;
+    int rc = use_richardson ? richardson(c, d, work, loss_at, ctx, out)
+                            : central(c, d, work, loss_at, ctx, out);
+    out->evaluated = rc == 0;
+    out->informative = out->bound < fabsl(out->predicted);
+    return rc;
+}
+
+int xc__fd_holds(const xc__fd_result *r)
+{
+    return !r->evaluated || fabsl(r->measured - r->predicted) <= r->bound;
+}
+
+int xc__fd_directional(const xc__case *c, const xc__ref *ref, const xc__bounds *b,
+                       double factor, const double *grad, const signed char *sign,
+                       xc__loss_at_fn loss_at, void *ctx, xc__fd_result *out)
+{
+    fd_dir d = {0};
+    d.delta = malloc(c->batch * c->ld * sizeof *d.delta);
+    xc__case *work = xc__case_clone(c);
+    int rc = -1;
+    if (!d.delta || !work)
+        goto done;
+    rc = run_scheme(c, ref, b, factor, grad, sign, 0, &d, work, loss_at, ctx, out);
+    /* Both schemes are rigorous: a violation of either is a failure; when
+     * both hold, keep the tighter. */
+    if (rc == 0 && out->evaluated && xc__fd_holds(out) &&
+        out->bound > 0.25L * fabsl(out->predicted)) {
+        xc__fd_result rich;
+        rc = run_scheme(c, ref, b, factor, grad, sign, 1, &d, work, loss_at, ctx, &rich);
+        if (rc == 0 && rich.evaluated && (!xc__fd_holds(&rich) || rich.bound < out->bound))
+            *out = rich;
+    }
+done:
+    xc__case_free(work);
+    free(d.delta);
+    return rc;
+}

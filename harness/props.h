@@ -1,0 +1,121 @@
+/* Properties: what xentcheck checks of a target on one case.
+ *
+ * Each property has a stable name (printed, in reports, in case files).
+ * props.c runs them all on a base case; they share the base call's results
+ * (xc__prop_base) and report violations through the environment's sink.
+ */
+#ifndef XC_HARNESS_PROPS_H
+#define XC_HARNESS_PROPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "case.h"
+#include "exec.h"
+#include "pcg32.h"
+#include "reference.h"
+#include "tolerance.h"
+
+#define XC__P_REFERENCE_GRAD "reference_grad"
+#define XC__P_REFERENCE_LOSS "reference_loss"
+#define XC__P_FD "fd_consistency"
+#define XC__P_SHIFT "shift_invariance"
+#define XC__P_ROW_SUM "row_sum"
+#define XC__P_BOUNDS "bounds"
+#define XC__P_FINITE "finite"
+#define XC__P_PERMUTATION "permutation"
+#define XC__P_BATCH "batch_consistency"
+#define XC__P_DETERMINISM "determinism"
+#define XC__P_INPUTS "inputs_unchanged"
+#define XC__P_POISON "no_read_before_write"
+#define XC__P_PADDING "padding_untouched"
+#define XC__P_GUARD "guard_untouched"
+#define XC__P_NONFINITE "nonfinite_isolation"
+#define XC__P_MASKED "masked_rows"
+#define XC__P_RETURN "return_code"
+#define XC__P_CRASH "no_crash"
+#define XC__P_HANG "no_hang"
+
+/* Every property name, in a fixed order; NULL-terminated. */
+extern const char *const xc__property_names[];
+
+typedef struct xc__prop_sink {
+    /* A violation of PROPERTY on (base) case C; MESSAGE is multi-line. */
+    void (*fail)(void *ctx, const char *property, const xc__case *c,
+                 const char *message);
+    /* Property PROPERTY was evaluated (for the per-property report). */
+    void (*ran)(void *ctx, const char *property);
+    /* Accuracy of the base gradient: worst scaled error (u) and worst
+     * error/bound over the case's compared elements. */
+    void (*accuracy)(void *ctx, const xc__case *c, double worst_scaled,
+                     double worst_ratio, size_t elements);
+    void *ctx;
+} xc__prop_sink;
+
+typedef struct xc__prop_env {
+    const xc_target *target;
+    xc__exec *exec;
+    double tol_factor;
+    xc__prop_sink sink;
+    int harness_error;      /* set when the harness itself failed (memory) */
+    int stop;               /* set by the sink: make no further calls */
+} xc__prop_env;
+
+/* Run every applicable property on case C. Returns the number of
+ * violations reported (0 = the case passed). */
+size_t xc__props_run_case(xc__prop_env *env, const xc__case *c);
+
+/* Shared state of the properties on one case (internal to props_*.c). */
+typedef struct xc__prop_base {
+    xc__prop_env *env;
+    const xc__case *c;
+    xc__ref ref;
+    xc__bounds bounds;
+    double *grad;           /* target's gradient, batch * ld */
+    int grad_ok;            /* the base call succeeded and was finite */
+    xc__pcg32 rng;          /* property randomness of this case */
+    size_t failures;
+} xc__prop_base;
+
+/* Report a violation (formats MESSAGE printf-style). */
+void xc__prop_fail(xc__prop_base *b, const char *property, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void xc__prop_ran(xc__prop_base *b, const char *property);
+
+/* Call the target's grad/loss on V (a variant of the base case, or the base
+ * case itself); a failed call is reported under the property its status
+ * implies, with DURING naming the property being evaluated. Returns 0 when
+ * the call succeeded. */
+int xc__prop_call_grad(xc__prop_base *b, const xc__case *v, uint32_t poison,
+                       double *out, const char *during);
+int xc__prop_call_loss(xc__prop_base *b, const xc__case *v, double *out,
+                       const char *during);
+
+/* "f32 N=2 H=3 ld=4 index labels, mean, weights, ignore_index=-100" */
+void xc__case_describe(const xc__case *c, char *buf, size_t len);
+/* "0x1.8p+0 (1.5)" exactly for the dtype */
+void xc__fmt_value(char *buf, size_t len, long double v, xc_dtype t);
+
+/* Compare computed gradient G (batch * ld) of case V against reference REF
+ * with bounds BD for the rows where ROW_MASK is NULL or non-zero; reports
+ * the worst violation under PROPERTY. Returns 1 when all elements hold. */
+int xc__prop_compare(xc__prop_base *b, const xc__case *v, const xc__ref *ref,
+                     const xc__bounds *bd, const double *g,
+                     const unsigned char *row_mask, const char *property,
+                     const char *what);
+
+/* The individual properties (props_*.c). */
+void xc__prop_reference(xc__prop_base *b);      /* reference_grad, finite, row_sum, bounds */
+void xc__prop_loss(xc__prop_base *b);           /* reference_loss */
+void xc__prop_fd(xc__prop_base *b);             /* fd_consistency */
+void xc__prop_memory(xc__prop_base *b);         /* determinism, no_read_before_write */
+void xc__prop_shift(xc__prop_base *b);          /* shift_invariance */
+void xc__prop_permutation(xc__prop_base *b);    /* permutation */
+void xc__prop_batch(xc__prop_base *b);          /* batch_consistency */
+void xc__prop_nonfinite(xc__prop_base *b);      /* nonfinite_isolation */
+void xc__prop_masked(xc__prop_base *b);         /* masked_rows */
+
+#define XC__POISON_A 0xffc0deadu  /* a NaN in f32 and in f64 */
+#define XC__POISON_B 0x4b5a5a5au  /* a large finite value */
+
+#endif

@@ -1,0 +1,156 @@
+/* Metamorphic properties: shift invariance, permutation equivariance and
+ * batch consistency. Each evaluates the target on a transformed case,
+ * checks it against that case's reference, and relates it to the base. */
+#include "props.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gen.h"
+#include "props_variant.h"
+
+/* Offsets at, near and far beyond the exp overflow threshold. */
+static double draw_offset(xc__prop_base *b)
+{
+    double ov = xc__gen_exp_overflow(b->c->dtype);
+    static const double mult[] = {1.0, 1.01, 1.5, 3.0, 12.0, 100.0};
+    double s = ov * mult[xc__pcg32_below(&b->rng, 6)];
+    return (xc__pcg32_next(&b->rng) & 1) ? -s : s;
+}
+
+static double round_to(xc_dtype t, double x)
+{
+    return t == XC_F32 ? (double)(float)x : x;
+}
+
+void xc__prop_shift(xc__prop_base *b)
+{
+    xc__case *v = xc__case_clone(b->c);
+    double offset = draw_offset(b);
+    if (v)
+        for (size_t i = 0; i < v->batch * v->ld; i++)
+            if (isfinite(v->logits[i]))
+                v->logits[i] = round_to(v->dtype, v->logits[i] + offset);
+    xc__variant var;
+    xc__prop_ran(b, XC__P_SHIFT);
+    if (xc__variant_eval(b, &var, v, 1, XC__P_SHIFT) == 0) {
+        char what[128];
+        snprintf(what, sizeof what,
+                 "gradient after adding %.17g to every logit differs from the exact reference",
+                 offset);
+        xc__prop_compare(b, var.c, &var.ref, &var.bounds, var.grad, NULL, XC__P_SHIFT, what);
+    }
+    xc__variant_free(&var);
+}
+
+static void shuffle(xc__pcg32 *g, size_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = xc__pcg32_below64(g, i);
+        size_t t = p[i - 1];
+        p[i - 1] = p[j];
+        p[j] = t;
+    }
+}
+
+static xc__case *permuted(const xc__case *c, const size_t *p)
+{
+    xc__case *v = xc__case_clone(c);
+    if (!v)
+        return NULL;
+    for (size_t r = 0; r < c->batch; r++) {
+        for (size_t k = 0; k < c->classes; k++) {
+            v->logits[r * c->ld + p[k]] = c->logits[r * c->ld + k];
+            if (c->probs)
+                v->probs[r * c->ld + p[k]] = c->probs[r * c->ld + k];
+        }
+        if (c->labels && !xc__case_row_ignored(c, r))
+            v->labels[r] = (int64_t)p[c->labels[r]];
+    }
+    for (size_t k = 0; k < c->classes && c->weights; k++)
+        v->weights[p[k]] = c->weights[k];
+    return v;
+}
+
+/* The permuted case's exact gradient is the base's, permuted: bring the
+ * target's answer back to base order and hold it to the base reference. */
+static void unpermute(const xc__case *c, const size_t *p, const double *in,
+                      double *out)
+{
+    for (size_t r = 0; r < c->batch; r++)
+        for (size_t k = 0; k < c->classes; k++)
+            out[r * c->ld + k] = in[r * c->ld + p[k]];
+}
+
+void xc__prop_permutation(xc__prop_base *b)
+{
+    const xc__case *c = b->c;
+    if (c->classes < 2)
+        return;
+    size_t *p = malloc(c->classes * sizeof *p);
+    double *back = calloc(c->batch * c->ld, sizeof *back);
+    xc__variant var = {0};
+    xc__prop_ran(b, XC__P_PERMUTATION);
+    if (!p || !back) {
+        b->env->harness_error = 1;
+    } else {
+        shuffle(&b->rng, p, c->classes);
+        if (xc__variant_eval(b, &var, permuted(c, p), 0, XC__P_PERMUTATION) == 0) {
+            unpermute(c, p, var.grad, back);
+            xc__prop_compare(b, c, &b->ref, &b->bounds, back, NULL, XC__P_PERMUTATION,
+                             "permuting the classes did not permute the gradient "
+                             "(values shown in the base order)");
+        }
+    }
+    xc__variant_free(&var);
+    free(back);
+    free(p);
+}
+
+/* Row R alone, as a batch of one with sum reduction. */
+static xc__case *single_row(const xc__case *c, size_t r)
+{
+    xc__case *v = xc__case_new(c->dtype, 1, c->classes, c->classes, c->label_kind,
+                               c->weights != NULL);
+    if (!v)
+        return NULL;
+    for (size_t k = 0; k < c->classes; k++) {
+        v->logits[k] = c->logits[r * c->ld + k];
+        if (c->probs)
+            v->probs[k] = c->probs[r * c->ld + k];
+        if (c->weights)
+            v->weights[k] = c->weights[k];
+    }
+    if (c->labels)
+        v->labels[0] = c->labels[r];
+    v->has_ignore_index = c->has_ignore_index;
+    v->ignore_index = c->ignore_index;
+    v->seed = c->seed;
+    v->index = c->index;
+    return v;
+}
+
+void xc__prop_batch(xc__prop_base *b)
+{
+    const xc__case *c = b->c;
+    if (c->batch < 2 || !b->grad_ok)
+        return;
+    size_t r = xc__pcg32_below64(&b->rng, c->batch);
+    if (b->ref.rows[r].kind != XC__ROW_FINITE || b->ref.rows[r].coef == 0)
+        return;
+    xc__variant var;
+    xc__prop_ran(b, XC__P_BATCH);
+    if (xc__variant_eval(b, &var, single_row(c, r), 1, XC__P_BATCH) == 0 &&
+        var.ref.rows[0].coef != 0) {
+        long double factor = b->ref.rows[r].coef / var.ref.rows[0].coef;
+        char what[160];
+        snprintf(what, sizeof what,
+                 "row %zu of the batch differs from the row checked alone times %.6Lg "
+                 "(the reduction's scale)", r, factor);
+        xc__variant_match(b, &var, r, 0, NULL, factor, XC__P_BATCH, what);
+    }
+    xc__variant_free(&var);
+}

@@ -1,0 +1,111 @@
+/* nonfinite_isolation and masked_rows: rows without a softmax.
+ *
+ * Policy (documented in README): a row holding NaN or +inf may produce
+ * anything in its own gradient row, but the call must not crash or hang
+ * and every other row must still match its reference. A row whose logits
+ * are all -inf has no softmax: each of its gradient elements may be NaN,
+ * 0, or -t_k (the softmax taken as 0, so g_k = -c_r v_k y_k); +-inf or any
+ * other value is a failure; other rows must match their reference. */
+#include "props.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "props_variant.h"
+
+static void poison_row(xc__prop_base *b, xc__case *v, size_t j)
+{
+    double *z = v->logits + j * v->ld;
+    uint32_t form = xc__pcg32_below(&b->rng, 3);
+    size_t k = xc__pcg32_below64(&b->rng, v->classes);
+    if (form == 0)
+        z[k] = NAN;
+    else if (form == 1)
+        z[k] = INFINITY;
+    else
+        for (size_t i = 0; i < v->classes; i++)
+            z[i] = (const double[]){NAN, INFINITY, -INFINITY, z[i]}[xc__pcg32_below(&b->rng, 4)];
+    z[k] = form == 1 ? INFINITY : NAN; /* at least one NaN or +inf */
+}
+
+/* Rows other than J keep their logits, labels and coefficients (D does not
+ * depend on logits), so the base reference and bounds hold for them. */
+static void compare_other_rows(xc__prop_base *b, const xc__variant *var, size_t j,
+                               const char *property, const char *what)
+{
+    unsigned char *mask = malloc(b->c->batch);
+    if (!mask) {
+        b->env->harness_error = 1;
+        return;
+    }
+    memset(mask, 1, b->c->batch);
+    mask[j] = 0;
+    xc__prop_compare(b, var->c, &b->ref, &b->bounds, var->grad, mask, property, what);
+    free(mask);
+}
+
+void xc__prop_nonfinite(xc__prop_base *b)
+{
+    xc__case *v = xc__case_clone(b->c);
+    size_t j = xc__pcg32_below64(&b->rng, b->c->batch);
+    if (v)
+        poison_row(b, v, j);
+    xc__variant var;
+    xc__prop_ran(b, XC__P_NONFINITE);
+    if (xc__variant_eval(b, &var, v, 0, XC__P_NONFINITE) == 0 && b->c->batch > 1) {
+        char what[128];
+        snprintf(what, sizeof what,
+                 "NaN/+inf logits in row %zu disturbed another row's gradient", j);
+        compare_other_rows(b, &var, j, XC__P_NONFINITE, what);
+    }
+    xc__variant_free(&var);
+}
+
+static int masked_value_ok(long double x, long double t, xc_dtype dtype)
+{
+    long double u = xc__dtype_unit_roundoff(dtype);
+    if (isnan(x) || x == 0)
+        return 1;
+    return isfinite(x) && fabsl(x + t) <= 4 * u * fabsl(t) + xc__dtype_min_normal(dtype);
+}
+
+static void check_masked_row(xc__prop_base *b, const xc__variant *var, size_t j)
+{
+    const xc__case *c = var->c;
+    long double coef = b->ref.rows[j].coef;
+    for (size_t k = 0; k < c->classes; k++) {
+        long double y = c->label_kind == XC__LABELS_PROB ? c->probs[j * c->ld + k]
+                        : c->labels[j] == (int64_t)k;
+        long double v = c->weights && c->probs ? c->weights[k] : 1.0;
+        long double x = var->grad[j * c->ld + k];
+        if (masked_value_ok(x, coef * v * y, c->dtype))
+            continue;
+        char got[96], desc[256];
+        xc__fmt_value(got, sizeof got, x, c->dtype);
+        xc__case_describe(c, desc, sizeof desc);
+        xc__prop_fail(b, XC__P_MASKED,
+                      "row %zu has every logit -inf (no softmax) and its gradient at "
+                      "class %zu is %s; accepted: NaN, 0 or -c*y (softmax taken as 0): %s",
+                      j, k, got, desc);
+        return;
+    }
+}
+
+void xc__prop_masked(xc__prop_base *b)
+{
+    xc__case *v = xc__case_clone(b->c);
+    size_t j = xc__pcg32_below64(&b->rng, b->c->batch);
+    for (size_t k = 0; v && k < v->classes; k++)
+        v->logits[j * v->ld + k] = -INFINITY;
+    xc__variant var;
+    xc__prop_ran(b, XC__P_MASKED);
+    if (xc__variant_eval(b, &var, v, 0, XC__P_MASKED) == 0) {
+        if (!xc__case_row_ignored(b->c, j))
+            check_masked_row(b, &var, j);
+        compare_other_rows(b, &var, j, XC__P_MASKED,
+                           "an all -inf row disturbed another row's gradient");
+    }
+    xc__variant_free(&var);
+}

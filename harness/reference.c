@@ -1,0 +1,288 @@
+/* The fast exact reference: long double with exact differences and
+ * compensated sums.
+ *
+ * Error bound (u_L = LDBL_EPSILON / 2, 2^-64 on x86-64):
+ *   d_k = z_k - M is formed exactly as a pair (hi, lo) of doubles by TwoSum;
+ *   e_k = expl(hi) * (1 + lo) has relative error <= (e_L + 2) u_L, where
+ *   e_L <= 2 is the ulp error of glibc's expl/logl (its tables list 1 for
+ *   x86-64), since |lo| <= 2^-53 |hi| makes the neglected lo^2/2 < u_L.
+ *   The Neumaier sum of n positive terms has relative error <= 2 u_L +
+ *   O(n u_L^2), so s carries (e_L + 4) u_L; O_k = e_k / s adds one division:
+ *   <= (2 e_L + 7) u_L = 11 u_L. The coefficients c_r, Y_r (Neumaier sums
+ *   and one division) carry <= 4 u_L, A_r = c_r Y_r <= 9 u_L; A_r O_k <=
+ *   21 u_L relative to |A_r| O_k; t_k = c_r v_k y_k <= 6 u_L; the final
+ *   subtraction one more u_L of |g_k| <= 2 scale_k. Hence |g~ - g| <=
+ *   29 u_L scale_k; we state 64 u_L. The loss terms are sums of products of
+ *   inputs (each product rounded once) and of M + L, summed by Neumaier, so
+ *   their error is below the same 64 u_L relative to loss_scale. Values below
+ *   long double's normal range (exp(d) for d < -11355) are absolutely below
+ *   2^-16382, far below any dtype's resolution, which is why the bound is
+ *   stated relative to scale_k plus that negligible absolute floor.
+ */
+#include "reference.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#define REF_REL_ERR (64.0L * (LDBL_EPSILON / 2))
+
+/* Neumaier's compensated sum: error 2 u |sum| + O(n u^2) for terms of one
+ * sign. */
+typedef struct ksum {
+    long double sum, comp;
+} ksum;
+
+static void ksum_add(ksum *k, long double x)
+{
+    long double t = k->sum + x;
+    if (!isfinite(t)) { /* inf or NaN: compensation would turn it into NaN */
+        k->sum = t;
+        return;
+    }
+    if (fabsl(k->sum) >= fabsl(x))
+        k->comp += (k->sum - t) + x;
+    else
+        k->comp += (x - t) + k->sum;
+    k->sum = t;
+}
+
+static long double ksum_value(const ksum *k)
+{
+    return isfinite(k->sum) ? k->sum + k->comp : k->sum;
+}
+
+/* exp(z - m) for finite doubles, with the difference taken exactly. */
+static long double exp_diff(double z, double m)
+{
+    double hi = z - m;
+    double bb = hi - z;
+    double lo = (z - (hi - bb)) + (-m - bb);
+    if (!isfinite(hi))   /* |z - m| beyond DBL_MAX: exp is 0 anyway */
+        return 0.0L;
+    return expl((long double)hi) * (1.0L + (long double)lo);
+}
+
+static xc__row_kind classify_row(const xc__case *c, size_t r, double *max,
+                                 size_t *n_finite)
+{
+    const double *z = c->logits + r * c->ld;
+    double m = -INFINITY;
+    size_t nf = 0;
+    int nonfinite = 0;
+    for (size_t k = 0; k < c->classes; k++) {
+        if (isnan(z[k]) || z[k] == INFINITY)
+            nonfinite = 1;
+        else if (z[k] != -INFINITY) {
+            nf++;
+            if (z[k] > m)
+                m = z[k];
+        }
+    }
+    *max = m;
+    *n_finite = nf;
+    if (xc__case_row_ignored(c, r))
+        return XC__ROW_IGNORED;
+    if (nonfinite)
+        return XC__ROW_NONFINITE;
+    return nf == 0 ? XC__ROW_ALL_MASKED : XC__ROW_FINITE;
+}
+
+static long double row_weight(const xc__case *c, size_t r)
+{
+    if (c->label_kind != XC__LABELS_INDEX || xc__case_row_ignored(c, r))
+        return c->label_kind == XC__LABELS_INDEX ? 0.0L : 1.0L;
+    return c->weights ? (long double)c->weights[c->labels[r]] : 1.0L;
+}
+
+/* D of reference.h: the mean's denominator. */
+static long double mean_denominator(const xc__case *c)
+{
+    if (c->reduction == XC_REDUCE_SUM)
+        return 1.0L;
+    if (c->label_kind == XC__LABELS_PROB)
+        return (long double)c->batch;
+    ksum k = {0, 0};
+    for (size_t r = 0; r < c->batch; r++)
+        ksum_add(&k, row_weight(c, r));
+    return ksum_value(&k);
+}
+
+static long double class_weight(const xc__case *c, size_t k)
+{
+    return c->weights ? (long double)c->weights[k] : 1.0L;
+}
+
+static long double y_at(const xc__case *c, size_t r, size_t k)
+{
+    if (c->label_kind == XC__LABELS_PROB)
+        return c->probs[r * c->ld + k];
+    return c->labels[r] == (int64_t)k ? 1.0L : 0.0L;
+}
+
+/* v_k y_k: the weight of class K's term in row R's loss. */
+static long double target_mass(const xc__case *c, size_t r, size_t k)
+{
+    long double v = c->label_kind == XC__LABELS_PROB ? class_weight(c, k) : 1.0L;
+    return v * y_at(c, r, k);
+}
+
+/* Y_r and the loss's linear part sum_{y_k != 0} v_k y_k z_k. */
+static void row_linear(const xc__case *c, size_t r, long double *Y,
+                       long double *lin, long double *lin_abs)
+{
+    const double *z = c->logits + r * c->ld;
+    ksum ys = {0, 0}, ls = {0, 0}, la = {0, 0};
+    for (size_t k = 0; k < c->classes; k++) {
+        long double y = y_at(c, r, k);
+        if (y == 0)
+            continue;
+        long double v = c->label_kind == XC__LABELS_PROB ? class_weight(c, k) : 1.0L;
+        if (v * y == 0)
+            continue; /* a zero weight removes the term, even at z_k = -inf */
+        ksum_add(&ys, v * y);
+        long double term = v * y * (long double)z[k];
+        ksum_add(&ls, term);
+        ksum_add(&la, fabsl(term));
+    }
+    *Y = c->label_kind == XC__LABELS_PROB ? ksum_value(&ys) : 1.0L;
+    *lin = ksum_value(&ls);
+    *lin_abs = ksum_value(&la);
+}
+
+static void fill_nan_row(xc__ref *out, size_t r, long double fill)
+{
+    for (size_t k = 0; k < out->classes; k++) {
+        out->grad[r * out->classes + k] = fill;
+        out->prob[r * out->classes + k] = fill;
+        out->scale[r * out->classes + k] = 0;
+    }
+}
+
+static void softmax_row(const xc__case *c, size_t r, xc__ref *out)
+{
+    const double *z = c->logits + r * c->ld;
+    xc__ref_row *row = &out->rows[r];
+    long double *p = out->prob + r * c->classes;
+    ksum s = {0, 0};
+    int seen_max = 0;
+    /* The max's own term is exactly 1: sum the others and take log1p, so a
+     * tiny L (a loss near 0) keeps its relative accuracy. */
+    for (size_t k = 0; k < c->classes; k++) {
+        p[k] = z[k] == -INFINITY ? 0.0L : exp_diff(z[k], (double)row->max);
+        if (!seen_max && z[k] == (double)row->max)
+            seen_max = 1;
+        else
+            ksum_add(&s, p[k]);
+    }
+    long double others = ksum_value(&s);
+    long double total = 1.0L + others;
+    row->log_sum = log1pl(others);
+    for (size_t k = 0; k < c->classes; k++)
+        p[k] /= total;
+}
+
+static void gradient_row(const xc__case *c, size_t r, xc__ref *out)
+{
+    xc__ref_row *row = &out->rows[r];
+    const long double *p = out->prob + r * c->classes;
+    long double *g = out->grad + r * c->classes;
+    long double *sc = out->scale + r * c->classes;
+    for (size_t k = 0; k < c->classes; k++) {
+        long double v = c->label_kind == XC__LABELS_PROB ? class_weight(c, k) : 1.0L;
+        long double t = row->coef * v * y_at(c, r, k);
+        long double a = row->A * p[k];
+        g[k] = a - t;
+        sc[k] = fmaxl(fabsl(a), fabsl(t));
+    }
+}
+
+/* Row loss c_r (Y (M + L) - lin); +inf when a class with y_k > 0 is masked. */
+static long double row_loss(const xc__case *c, size_t r, const xc__ref_row *row,
+                            long double lin, long double *mag)
+{
+    const double *z = c->logits + r * c->ld;
+    for (size_t k = 0; k < c->classes; k++)
+        if (z[k] == -INFINITY && target_mass(c, r, k) != 0 && row->coef != 0)
+            return row->coef > 0 ? INFINITY : -INFINITY;
+    long double lse = row->max + row->log_sum;
+    *mag += fabsl(row->coef) * (fabsl(row->Y) * (fabsl(row->max) + row->log_sum));
+    if (row->coef == 0)
+        return 0.0L;
+    return row->coef * (row->Y * lse - lin);
+}
+
+static int ref_alloc(const xc__case *c, xc__ref *out)
+{
+    size_t n = c->batch * c->classes;
+    out->batch = c->batch;
+    out->classes = c->classes;
+    out->grad = malloc(n * sizeof *out->grad);
+    out->prob = malloc(n * sizeof *out->prob);
+    out->scale = malloc(n * sizeof *out->scale);
+    out->rows = calloc(c->batch, sizeof *out->rows);
+    if (!out->grad || !out->prob || !out->scale || !out->rows) {
+        xc__ref_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+static void reference_row(const xc__case *c, size_t r, xc__ref *out,
+                          ksum *loss, long double *mag)
+{
+    xc__ref_row *row = &out->rows[r];
+    double m;
+    row->kind = classify_row(c, r, &m, &row->n_finite);
+    row->max = m;
+    long double lin, lin_abs;
+    row_linear(c, r, &row->Y, &lin, &lin_abs);
+    row->coef = out->denom == 0 ? 0.0L : row_weight(c, r) / out->denom;
+    row->A = row->coef * row->Y;
+    if (row->kind == XC__ROW_IGNORED) {
+        fill_nan_row(out, r, 0.0L);
+        return;
+    }
+    if (row->kind != XC__ROW_FINITE) {
+        fill_nan_row(out, r, NAN);
+        row->loss = NAN;
+        ksum_add(loss, NAN);
+        return;
+    }
+    softmax_row(c, r, out);
+    gradient_row(c, r, out);
+    if (row->coef != 0)
+        *mag += fabsl(row->coef) * lin_abs;
+    row->loss = row_loss(c, r, row, lin, mag);
+    ksum_add(loss, row->loss);
+}
+
+int xc__reference(const xc__case *c, xc__ref *out)
+{
+    *out = (xc__ref){0};
+    if (ref_alloc(c, out) != 0)
+        return -1;
+    out->denom = mean_denominator(c);
+    out->rel_err = REF_REL_ERR;
+    ksum loss = {0, 0};
+    long double mag = 0;
+    for (size_t r = 0; r < c->batch; r++)
+        reference_row(c, r, out, &loss, &mag);
+    out->loss = out->denom == 0 ? NAN : ksum_value(&loss);
+    out->loss_scale = mag;
+    return 0;
+}
+
+void xc__ref_free(xc__ref *r)
+{
+    if (!r)
+        return;
+    free(r->grad);
+    free(r->prob);
+    free(r->scale);
+    free(r->rows);
+    r->grad = NULL;
+    r->prob = NULL;
+    r->scale = NULL;
+    r->rows = NULL;
+}

@@ -1,0 +1,197 @@
+/* Tolerances from the forward error analysis of softmax cross-entropy.
+ *
+ * Notation: u unit roundoff of the dtype, e = XC__EXP_ULPS, n = finite
+ * logits of the row, d_k = M - z_k >= 0, L = ln sum_i exp(z_i - M) in
+ * [0, ln n]. Leading-order relative error of O_k, per algorithm:
+ *  (a) shifted softmax exp(z_k - M) / s (Blanchard, Higham & Higham, IMA J.
+ *      Numer. Anal. 41(4) 2021, Thm 4.3, here per component): the rounding
+ *      of z_k - M is amplified by exp into d_k u; exp adds e; each summand
+ *      carries (d_i + e) u but weighs exp(-d_i) <= 1/(e d_i) of the sum
+ *      (s >= 1), so the terms add n/e + e; recursive summation of n positive
+ *      terms adds (n - 1) (any order; pairwise and blocked sums less); the
+ *      division 1. Total d_k + 2e + 1.37 n + 1.
+ *  (b) division-free exp(z_k - lse) with lse = M + ln s (their Thm 3.4):
+ *      lse is rounded (|M + L|), carries the log's e L and the sum's
+ *      1.37 n + e; z_k - lse is rounded (d_k + L); exp adds e.
+ *      A shifted log-space variant exp((z_k - M) - L) instead rounds twice
+ *      (2 d_k + L). Both are below 2 d_k + 2 L + |M + L| + e L + 1.37 n + 2e.
+ *  (c) online softmax (running max, rescaled sum): each rescaling by
+ *      exp(m_old - m_new) rounds its argument and result ((e + 2) u per
+ *      rescale, at most n rescales), and the propagated rounding of the
+ *      arguments sums to at most n u (the rescale arguments telescope under
+ *      exp(-(M - m)) weights). Total d_k + (e + 4.4) n + 2e + 1.
+ * The bound takes the sum of the terms of (a)-(c), which dominates each:
+ *     beta_O = 2 d_k + 2 L + |M + L| + e L + (e + 4.4) n + 2 e + 1.
+ * Assembling g_k = A_r O_k - t_k adds: A_r O_k and c_r v_k y_k (2), the
+ * subtraction (1), the mean's 1/N or reciprocal multiplication (1); the
+ * weighted mean's denominator sum_r w_r over N rows (N); a probability
+ * row's Y_r = sum_j v_j y_j over H classes (H + 1).
+ * The factor 1 / (1 - u beta) turns the leading-order term into a bound
+ * (Higham, Accuracy and Stability, Lemma 3.1: gamma_n = n u / (1 - n u));
+ * when u beta >= 1/2 the bound carries no information and is +inf.
+ * Flush-to-zero and denormals-are-zero (SIMD code) move each of O_k, the
+ * products, the subtraction and a subnormal y_k by at most min_normal:
+ * a_r = min_normal (|A_r| + |c_r| max_k v_k + 3).
+ * This is a worst-case bound: measured errors of correct f32
+ * implementations sit one to two orders of magnitude below it (README),
+ * and a bug must exceed it in some case to be caught; the generators make
+ * sure small rows, where the bound is a few tens of u, come often.
+ */
+#include "tolerance.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static long double finite_count(const xc__ref *ref, size_t r)
+{
+    return (long double)ref->rows[r].n_finite;
+}
+
+static long double assembly_beta(const xc__case *c)
+{
+    long double beta = 4;
+    int weighted_index_mean = c->label_kind == XC__LABELS_INDEX &&
+                              c->reduction == XC_REDUCE_MEAN &&
+                              (c->weights || c->has_ignore_index);
+    if (weighted_index_mean)
+        beta += (long double)c->batch;
+    if (c->label_kind == XC__LABELS_PROB)
+        beta += (long double)c->classes + 1;
+    return beta;
+}
+
+static long double softmax_beta(const xc__ref *ref, size_t r, long double d)
+{
+    const long double e = XC__EXP_ULPS;
+    const xc__ref_row *row = &ref->rows[r];
+    long double L = row->log_sum;
+    return 2 * d + 2 * L + fabsl(row->max + L) + e * L +
+           (e + 4.4L) * finite_count(ref, r) + 2 * e + 1;
+}
+
+long double xc__grad_beta(const xc__case *c, const xc__ref *ref, size_t r,
+                          size_t k)
+{
+    double z = c->logits[r * c->ld + k];
+    long double d = z == -INFINITY ? 0.0L : ref->rows[r].max - (long double)z;
+    return softmax_beta(ref, r, d) + assembly_beta(c);
+}
+
+static long double max_class_weight(const xc__case *c)
+{
+    long double m = 1;
+    if (c->weights && c->label_kind == XC__LABELS_PROB) {
+        m = 0;
+        for (size_t k = 0; k < c->classes; k++)
+            m = fmaxl(m, fabsl((long double)c->weights[k]));
+    }
+    return m;
+}
+
+/* u beta s / (1 - u beta), +inf when the bound is vacuous. */
+static long double relative_term(long double u, long double beta, long double s)
+{
+    if (s == 0)
+        return 0;
+    if (!(u * beta < 0.5L))
+        return INFINITY;
+    return u * beta * s / (1 - u * beta);
+}
+
+static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
+                            long double factor, xc__bounds *out)
+{
+    const xc__ref_row *row = &ref->rows[r];
+    long double allowance = out->min_normal *
+        (fabsl(row->A) + fabsl(row->coef) * max_class_weight(c) + 3);
+    for (size_t k = 0; k < c->classes; k++) {
+        size_t i = r * c->classes + k;
+        long double s = ref->scale[i];
+        long double rel = relative_term(out->u, xc__grad_beta(c, ref, r, k), s);
+        out->grad[i] = factor * (rel + allowance) + ref->rel_err * s;
+    }
+}
+
+/* Loss error of row r in units of u (before the 1/(1 - u beta) factor):
+ * lse carries lambda = |M + L| + e L + 1.37 n + e + 1; Y (lse) the
+ * rounding of Y (H + 3); the linear part sum v y z is a sum of H products
+ * (H + 2). The per-class log-space form -sum v y (z - lse) is covered by the
+ * same terms. */
+static long double loss_row_terms(const xc__case *c, const xc__ref *ref,
+                                  size_t r, long double slack)
+{
+    const long double e = XC__EXP_ULPS;
+    const xc__ref_row *row = &ref->rows[r];
+    long double H = (long double)c->classes;
+    long double M = fabsl(row->max) + slack, L = row->log_sum + slack;
+    long double lambda = M + L + e * L + 1.37L * finite_count(ref, r) + e + 1;
+    long double Y = fabsl(row->Y);
+    long double lin = 0;
+    const double *z = c->logits + r * c->ld;
+    for (size_t k = 0; k < c->classes; k++) {
+        long double y = c->label_kind == XC__LABELS_PROB
+                            ? c->probs[r * c->ld + k]
+                            : (c->labels[r] == (int64_t)k ? 1.0L : 0.0L);
+        if (y != 0)
+            lin += fabsl(y) * (fabsl((long double)z[k]) + slack);
+    }
+    lin *= max_class_weight(c);
+    return fabsl(row->coef) * (Y * (lambda + (H + 3) * (M + L)) + (H + 2) * lin);
+}
+
+long double xc__loss_bound(const xc__case *c, const xc__ref *ref, double factor,
+                           double slack)
+{
+    long double u = xc__dtype_unit_roundoff(c->dtype);
+    long double min_normal = xc__dtype_min_normal(c->dtype);
+    if (!(factor > 0))
+        factor = 1;
+    long double terms = 0, total = 0;
+    for (size_t r = 0; r < c->batch; r++) {
+        if (ref->rows[r].kind != XC__ROW_FINITE)
+            continue;
+        terms += loss_row_terms(c, ref, r, slack);
+        total += fabsl(ref->rows[r].loss);
+    }
+    long double N = (long double)c->batch;
+    long double beta_reduce = N + 3; /* row sum, c_r, final rounding */
+    long double rel = relative_term(u, 1, terms) +
+                      relative_term(u, beta_reduce, total);
+    return factor * (rel + N * min_normal) + ref->rel_err * (ref->loss_scale + total);
+}
+
+int xc__bounds_compute(const xc__case *c, const xc__ref *ref, double factor,
+                       xc__bounds *out)
+{
+    *out = (xc__bounds){0};
+    out->u = xc__dtype_unit_roundoff(c->dtype);
+    out->min_normal = xc__dtype_min_normal(c->dtype);
+    out->grad = malloc(c->batch * c->classes * sizeof *out->grad);
+    if (!out->grad)
+        return -1;
+    long double f = factor > 0 ? factor : 1;
+    for (size_t r = 0; r < c->batch; r++)
+        if (ref->rows[r].kind == XC__ROW_FINITE)
+            grad_bounds_row(c, ref, r, f, out);
+        else
+            for (size_t k = 0; k < c->classes; k++)
+                out->grad[r * c->classes + k] = 0;
+    out->loss = xc__loss_bound(c, ref, factor, 0);
+    return 0;
+}
+
+void xc__bounds_free(xc__bounds *b)
+{
+    if (!b)
+        return;
+    free(b->grad);
+    b->grad = NULL;
+}
+
+double xc__scaled_error(const xc__ref *ref, const xc__bounds *b, size_t r,
+                        size_t k, double computed)
+{
+    size_t i = r * ref->classes + k;
+    long double scale = fmaxl(ref->scale[i], b->min_normal);
+    return (double)(fabsl((long double)computed - ref->grad[i]) / (b->u * scale));
+}

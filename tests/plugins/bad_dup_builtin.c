@@ -1,0 +1,20 @@
+/* Rejected: the name of a built-in target. */
+#include "plugin_common.h"
+
+static const xc_target table[] = {
+    {
+        .abi_version = XC_ABI_VERSION,
+        .name = "xc.f64.shifted",
+        .summary = TEST_SUMMARY,
+        .dtype = XC_F64,
+        .caps = XC_CAP_INDEX_LABELS,
+        .grad = refuse_grad,
+        .loss = NULL,
+    },
+};
+
+const xc_target *xentcheck_targets(size_t *count)
+{
+    *count = sizeof table / sizeof table[0];
+    return table;
+}

@@ -1,0 +1,20 @@
+/* Rejected: a space in the target name. */
+#include "plugin_common.h"
+
+static const xc_target table[] = {
+    {
+        .abi_version = XC_ABI_VERSION,
+        .name = "test bad name",
+        .summary = TEST_SUMMARY,
+        .dtype = XC_F64,
+        .caps = XC_CAP_INDEX_LABELS,
+        .grad = refuse_grad,
+        .loss = NULL,
+    },
+};
+
+const xc_target *xentcheck_targets(size_t *count)
+{
+    *count = sizeof table / sizeof table[0];
+    return table;
+}

@@ -1,0 +1,20 @@
+/* Rejected: grad is NULL. */
+#include "plugin_common.h"
+
+static const xc_target table[] = {
+    {
+        .abi_version = XC_ABI_VERSION,
+        .name = "test.bad.nograd",
+        .summary = TEST_SUMMARY,
+        .dtype = XC_F64,
+        .caps = XC_CAP_INDEX_LABELS,
+        .grad = NULL,
+        .loss = NULL,
+    },
+};
+
+const xc_target *xentcheck_targets(size_t *count)
+{
+    *count = sizeof table / sizeof table[0];
+    return table;
+}

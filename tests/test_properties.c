@@ -1,0 +1,171 @@
+/* Each property catches the target built to break it (tests/breakers/), and
+ * no property raises a false alarm on the correct built-in targets. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checker.h"
+#include "props.h"
+#include "registry.h"
+
+#ifndef XC_TEST_BREAKER_DIR
+#define XC_TEST_BREAKER_DIR "tests/breakers"
+#endif
+
+static xc__check_config config(size_t cases)
+{
+    return (xc__check_config){.seed = 1, .cases = cases, .time_budget_s = 60,
+                              .timeout_s = 1.0, .case_dir = NULL, .log = NULL};
+}
+
+static int failed(const xc__target_report *t, const char *property)
+{
+    for (size_t i = 0; i < t->nfailures; i++)
+        if (strcmp(t->failures[i].property, property) == 0)
+            return 1;
+    return 0;
+}
+
+static void list_failures(const xc__target_report *t, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < t->nfailures && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s ", t->failures[i].property);
+}
+
+/* Load breaker PROPERTY and check it; the named property must fail. */
+static void expect_caught(const char *property, size_t cases)
+{
+    char path[1024], err[512], got[1024];
+    snprintf(path, sizeof path, "%s/%s.so", XC_TEST_BREAKER_DIR, property);
+    xc__registry *reg = xc__registry_new(0);
+    ck_assert_ptr_nonnull(reg);
+    ck_assert_msg(xc__registry_load_plugin(reg, path, err, sizeof err) == 0, "%s", err);
+    char name[128];
+    snprintf(name, sizeof name, "breaker.%s", property);
+    const xc__entry *e = xc__registry_find(reg, name);
+    ck_assert_ptr_nonnull(e);
+    xc__check_config cfg = config(cases);
+    xc__target_report rep;
+    ck_assert_int_eq(xc__check_target(e, &cfg, &rep), 0);
+    list_failures(&rep, got, sizeof got);
+    ck_assert_msg(!rep.pass, "breaker.%s passed", property);
+    ck_assert_msg(failed(&rep, property), "breaker.%s not caught by %s (failures: %s)",
+                  property, property, got);
+    xc__target_report_free(&rep);
+    xc__registry_free(reg);
+}
+
+#define BREAKER_TEST(prop)                                                     \
+    START_TEST(caught_##prop) { expect_caught(#prop, 400); }                   \
+    END_TEST
+
+BREAKER_TEST(reference_grad)
+BREAKER_TEST(reference_loss)
+BREAKER_TEST(fd_consistency)
+BREAKER_TEST(shift_invariance)
+BREAKER_TEST(row_sum)
+BREAKER_TEST(bounds)
+BREAKER_TEST(finite)
+BREAKER_TEST(permutation)
+BREAKER_TEST(batch_consistency)
+BREAKER_TEST(determinism)
+BREAKER_TEST(inputs_unchanged)
+BREAKER_TEST(no_read_before_write)
+BREAKER_TEST(padding_untouched)
+BREAKER_TEST(guard_untouched)
+BREAKER_TEST(nonfinite_isolation)
+BREAKER_TEST(masked_rows)
+BREAKER_TEST(return_code)
+BREAKER_TEST(no_crash)
+BREAKER_TEST(no_hang)
+
+/* Every property name has a breaker test above. */
+START_TEST(every_property_has_a_breaker)
+{
+    static const char *const tested[] = {
+        "reference_grad", "reference_loss", "fd_consistency", "shift_invariance",
+        "row_sum", "bounds", "finite", "permutation", "batch_consistency",
+        "determinism", "inputs_unchanged", "no_read_before_write",
+        "padding_untouched", "guard_untouched", "nonfinite_isolation",
+        "masked_rows", "return_code", "no_crash", "no_hang", NULL};
+    for (int i = 0; xc__property_names[i]; i++) {
+        int found = 0;
+        for (int j = 0; tested[j]; j++)
+            found |= strcmp(tested[j], xc__property_names[i]) == 0;
+        ck_assert_msg(found, "property %s has no breaker test", xc__property_names[i]);
+    }
+}
+END_TEST
+
+/* The correct built-in targets pass a long run: no false alarm. */
+static void expect_pass(const char *name, size_t cases)
+{
+    xc__registry *reg = xc__registry_new(0);
+    const xc__entry *e = xc__registry_find(reg, name);
+    ck_assert_ptr_nonnull(e);
+    xc__check_config cfg = config(cases);
+    cfg.log = stderr;
+    xc__target_report rep;
+    char got[1024];
+    ck_assert_int_eq(xc__check_target(e, &cfg, &rep), 0);
+    list_failures(&rep, got, sizeof got);
+    ck_assert_msg(rep.pass, "%s failed: %s", name, got);
+    ck_assert_uint_eq(rep.cases, cases);
+    ck_assert_double_le(rep.accuracy.max_ratio, 1.0);
+    xc__target_report_free(&rep);
+    xc__registry_free(reg);
+}
+
+START_TEST(builtin_f64_passes) { expect_pass("xc.f64.shifted", 1500); }
+END_TEST
+START_TEST(builtin_f32_passes) { expect_pass("xc.f32.shifted", 1500); }
+END_TEST
+START_TEST(builtin_logsoftmax_passes) { expect_pass("xc.f32.logsoftmax", 1500); }
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("properties");
+    TCase *tc = tcase_create("breakers");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, every_property_has_a_breaker);
+    tcase_add_test(tc, caught_reference_grad);
+    tcase_add_test(tc, caught_reference_loss);
+    tcase_add_test(tc, caught_fd_consistency);
+    tcase_add_test(tc, caught_shift_invariance);
+    tcase_add_test(tc, caught_row_sum);
+    tcase_add_test(tc, caught_bounds);
+    tcase_add_test(tc, caught_finite);
+    tcase_add_test(tc, caught_permutation);
+    tcase_add_test(tc, caught_batch_consistency);
+    tcase_add_test(tc, caught_determinism);
+    tcase_add_test(tc, caught_inputs_unchanged);
+    tcase_add_test(tc, caught_no_read_before_write);
+    tcase_add_test(tc, caught_padding_untouched);
+    tcase_add_test(tc, caught_guard_untouched);
+    tcase_add_test(tc, caught_nonfinite_isolation);
+    tcase_add_test(tc, caught_masked_rows);
+    tcase_add_test(tc, caught_return_code);
+    tcase_add_test(tc, caught_no_crash);
+    tcase_add_test(tc, caught_no_hang);
+    suite_add_tcase(s, tc);
+    TCase *ok = tcase_create("no_false_alarm");
+    tcase_set_timeout(ok, 240);
+    tcase_add_test(ok, builtin_f64_passes);
+    tcase_add_test(ok, builtin_f32_passes);
+    tcase_add_test(ok, builtin_logsoftmax_passes);
+    suite_add_tcase(s, ok);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed_count = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed_count == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
