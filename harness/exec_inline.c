@@ -106,8 +106,8 @@ static int check_inputs(const xc__case *c, xc_dtype t, call_bufs *b,
     return 0;
 }
 
-static int check_zones(const call_bufs *b, xc_dtype t, uint32_t poison,
-                       xc__call_result *res)
+static int check_zones(const call_bufs *b, const xc__case *c, xc_dtype t,
+                       uint32_t poison, xc__call_result *res)
 {
     size_t es = xc__dtype_size(t), words = XC__EXEC_ZONE_MIN / 4;
     size_t bad = xc__exec_poison_first_bad(b->grad_block, XC__EXEC_ZONE_MIN,
@@ -122,6 +122,14 @@ static int check_zones(const call_bufs *b, xc_dtype t, uint32_t poison,
     const unsigned char *after = b->grad_block + XC__EXEC_ZONE_MIN +
                                  b->grad_bytes;
     bad = xc__exec_poison_first_bad(after, XC__EXEC_ZONE_MIN, poison);
+    size_t last = (c->batch - 1) * c->ld, elem = (b->grad_bytes + bad * 4) / es;
+    if (bad < words && elem < last + c->ld) {
+        /* Past the last row's H elements but within its ld: its padding. */
+        xc__exec_result(res, XC__CALL_WROTE_PADDING, 0,
+                        "wrote the padding of the last row (row %zu, "
+                        "element %zu of ld %zu)", c->batch - 1, elem - last, c->ld);
+        return 1;
+    }
     if (bad < words) {
         xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
                         "wrote grad element %zu, past the last row "
@@ -160,7 +168,7 @@ static xc__call_status inline_grad(xc__exec *ex, const xc__case *c,
     xc__exec_build_problem(c, t, &b.in, &p);
     void *grad = b.grad_block + XC__EXEC_ZONE_MIN;
     int rc = ex->target->grad(&p, grad, ex->target->ctx);
-    if (!check_inputs(c, t, &b, res) && !check_zones(&b, t, poison, res) &&
+    if (!check_inputs(c, t, &b, res) && !check_zones(&b, c, t, poison, res) &&
         !xc__exec_check_padding(c, t, grad, poison, res) &&
         verdict(rc, res) == XC__CALL_OK)
         xc__exec_grad_to_double(c, t, grad, grad_out);

@@ -530,6 +530,15 @@ static xc__call_status fault_past_region(const iso *w, const reply *r, int i,
     size_t es = i == R_LABELS ? sizeof(int64_t)
                               : xc__dtype_size(w->head.target->dtype);
     size_t elem = (r->addr - (uintptr_t)w->buf[i]) / es;
+    const xc_problem *p = &((const request *)(const void *)w->a.base)->problem;
+    size_t last = (p->batch - 1) * p->ld;
+    /* The buffer ends after the last row's H elements, so a write to that
+     * row's padding [H, ld) lands on the guard page: it is a padding write. */
+    if (i == R_GRAD && r->access != 0 && elem < last + p->ld)
+        return xc__exec_result(res, XC__CALL_WROTE_PADDING, 0,
+                               "wrote the padding of the last row (row %zu, "
+                               "element %zu of ld %zu)", p->batch - 1,
+                               elem - last, p->ld);
     if (i == R_GRAD && r->access != 0)
         return xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
                                "%s grad element %zu, past the last row "

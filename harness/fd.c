@@ -198,7 +198,7 @@ int xc__fd_directional(const xc__case *c, const xc__ref *ref, const xc__bounds *
     /* Both schemes are rigorous: a violation of either is a failure; when
      * both hold, keep the tighter. */
     if (rc == 0 && out->evaluated && xc__fd_holds(out) &&
-        out->bound > 0.25L * fabsl(out->predicted)) {
+        out->bound > 0.01L * fabsl(out->predicted)) {
         xc__fd_result rich;
         rc = run_scheme(c, ref, b, factor, grad, sign, 1, &d, work, loss_at, ctx, &rich);
         if (rc == 0 && rich.evaluated && (!xc__fd_holds(&rich) || rich.bound < out->bound))

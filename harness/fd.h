@@ -15,7 +15,7 @@
  *               |R - g.D| <= K 0.875 w^5 / 288 + 3 E + sum B_k |D_k|
  * where K = sum over perturbed rows of |A_r| (reference.h). Steps minimise
  * the bound: h = (E / 0.256 K)^(1/3) (central), (7.72 E / K)^(1/5)
- * (Richardson, used when the central bound is too loose to see a 25% error).
+ * (Richardson, used when the central bound is too loose to see a 1% error).
  */
 #ifndef XC_HARNESS_FD_H
 #define XC_HARNESS_FD_H

@@ -194,10 +194,14 @@ static void fill_prob_row(xc__pcg32 *g, double *y, size_t h)
             y[k] = y[k] * (1 - eps) + eps / (double)h;
         return;
     }
+    size_t kept = 0;
     for (size_t k = 0; k < h; k++) {
         int sparse_zero = form == 3 && chance(g, 0.7);
         y[k] = sparse_zero ? 0.0 : -log(1.0 - xc__pcg32_unit(g));
+        kept += y[k] > 0;
     }
+    if (kept == 0) /* a sparse row that lost every entry: keep one */
+        y[xc__pcg32_below64(g, h)] = 1.0;
 }
 
 static void normalise_row(double *y, size_t h, double target_sum)

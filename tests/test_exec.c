@@ -101,6 +101,12 @@ static int toy_loss(const xc_problem *p, double *loss, void *ctx)
 
 static size_t last_plus_one(const xc_problem *p)
 {
+    return p->batch * p->ld;
+}
+
+/* One past the last row's H elements: the padding of the last row. */
+static size_t last_padding(const xc_problem *p)
+{
     return (p->batch - 1) * p->ld + p->classes;
 }
 
@@ -169,6 +175,14 @@ static int t_past_end(const xc_problem *p, void *g, void *c)
     return 0;
 }
 
+static int t_last_padding(const xc_problem *p, void *g, void *c)
+{
+    MISBEHAVE_ON_BATCH_N(p, g, c);
+    toy_grad(p, g, c);
+    set(g, p->dtype, last_padding(p), 0.5);
+    return 0;
+}
+
 static int t_padding(const xc_problem *p, void *g, void *c)
 {
     MISBEHAVE_ON_BATCH_N(p, g, c);
@@ -197,7 +211,7 @@ static int t_read_past(const xc_problem *p, void *g, void *c)
 {
     MISBEHAVE_ON_BATCH_N(p, g, c);
     const volatile char *z = p->logits;
-    size_t at = last_plus_one(p) * xc__dtype_size(p->dtype);
+    size_t at = last_padding(p) * xc__dtype_size(p->dtype);
     toy_grad(p, g, c);
     return z[at] == 42 ? 1 : 0;
 }
@@ -341,7 +355,9 @@ static const bad_case bad[] = {
     {"labels", t_write_labels, XC__CALL_WROTE_INPUT, 0, "labels element 1",
      1, 1},
     {"past_end", t_past_end, XC__CALL_WROTE_OUTSIDE, 0,
-     "grad element 19, past the last row", 1, 1},
+     "grad element 21, past the last row", 1, 1},
+    {"last_padding", t_last_padding, XC__CALL_WROTE_PADDING, 0,
+     "padding of the last row", 1, 1},
     {"padding", t_padding, XC__CALL_WROTE_PADDING, 0, "row 0 at class 5", 0,
      1},
     {"before", t_before, XC__CALL_WROTE_OUTSIDE, 0, "grad element -1", 0, 1},
@@ -675,7 +691,7 @@ typedef struct seen {
 static int t_inspect(const xc_problem *p, void *g, void *ctx)
 {
     const seen *e = ctx;
-    size_t last = last_plus_one(p) - 1;
+    size_t last = last_padding(p) - 1;
     int bad = 0;
     (void)g;
     bad |= (p->labels != NULL) != e->labels;
