@@ -95,9 +95,11 @@ static void print_failure(const run_state *st, const xc__failure *f)
     FILE *log = st->cfg->log;
     if (!log)
         return;
-    fprintf(log, "FAIL %s: property %s (seed 0x%" PRIx64 ", case %" PRIu64 ")\n%s\n  case file: %s\n  replay: %s\n",
-            st->entry->target->name, f->property, f->seed, f->case_index, f->message,
-            f->case_file ? f->case_file : "(not saved)", f->replay);
+    fprintf(log, "FAIL %s: property %s (seed 0x%" PRIx64 ", case %" PRIu64 ")\n%s\n",
+            st->entry->target->name, f->property, f->seed, f->case_index, f->message);
+    if (st->cfg->case_dir) /* replaying a file: its own command reproduces it */
+        fprintf(log, "  case file: %s\n  replay: %s\n",
+                f->case_file ? f->case_file : "(could not be saved)", f->replay);
 }
 
 static void sink_fail(void *ctx, const char *property, const xc__case *c,

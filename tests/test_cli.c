@@ -350,12 +350,25 @@ END_TEST
 
 #ifdef XC_TEST_BREAKER_DIR
 /* The replay line of a failure, run as printed, reproduces it. */
-static void replay_reproduces(const char *dir)
+/* The failure of PROPERTY (or the first one when NULL) in the report. */
+static cJSON *find_failure(cJSON *root, const char *property)
+{
+    cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "targets"), 0);
+    cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(t, "failures")) {
+        const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(f, "property"));
+        if (!property || (p && strcmp(p, property) == 0))
+            return f;
+    }
+    return NULL;
+}
+
+static void replay_reproduces(const char *dir, const char *property)
 {
     char *path = path_in(dir, "report.json");
     cJSON *root = load_json(path);
-    cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "targets"), 0);
-    cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(t, "failures"), 0);
+    cJSON *f = find_failure(root, property);
+    ck_assert_msg(f != NULL, "no failure of %s in the report", property);
     const char *line = cJSON_GetStringValue(cJSON_GetObjectItem(f, "replay"));
     ck_assert_ptr_nonnull(line);
     ck_assert(strncmp(line, "xentcheck replay ", 17) == 0);
@@ -372,13 +385,23 @@ static void replay_reproduces(const char *dir)
     free(path);
 }
 
+/* Every property's breaker (tests/breakers/) makes `run --plugin` exit 1,
+ * and the replay line printed for that property reproduces it. */
+static const char *const breakers[] = {
+    "reference_grad", "reference_loss", "fd_consistency", "shift_invariance",
+    "row_sum", "bounds", "finite", "permutation", "batch_consistency",
+    "determinism", "inputs_unchanged", "no_read_before_write",
+    "padding_untouched", "guard_untouched", "nonfinite_isolation",
+    "masked_rows", "return_code", "no_crash", "no_hang"};
+
 START_TEST(breaker_fails_and_replays)
 {
     char *dir = temp_dir();
-    const char *plugin = XC_TEST_BREAKER_DIR "/reference_grad.so";
+    char plugin[1024];
+    snprintf(plugin, sizeof plugin, "%s/%s.so", XC_TEST_BREAKER_DIR, breakers[_i]);
     expect(ARGS("run", "--plugin", plugin, "--cases", "200", "--report", dir,
                 "--quiet"), 1, "FAIL ", NULL);
-    replay_reproduces(dir);
+    replay_reproduces(dir, breakers[_i]);
     remove_tree(dir);
     free(dir);
 }
@@ -406,7 +429,8 @@ static Suite *cli_suite(void)
     tcase_add_test(runs, run_all_builtins_default);
     tcase_add_test(runs, same_seed_same_report);
 #ifdef XC_TEST_BREAKER_DIR
-    tcase_add_test(runs, breaker_fails_and_replays);
+    tcase_add_loop_test(runs, breaker_fails_and_replays, 0,
+                        (int)(sizeof breakers / sizeof *breakers));
 #endif
     suite_add_tcase(s, runs);
     return s;
