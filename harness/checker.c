@@ -20,8 +20,7 @@ typedef struct run_state {
     xc__target_report *out;
     xc__prop_env *env;
     unsigned char ran[32];      /* per xc__property_names index */
-    double *worst;              /* per-case worst scaled error */
-    size_t nworst, capworst;
+    size_t capsamples;
     size_t hangs;
 } run_state;
 
@@ -133,6 +132,41 @@ static void sink_ran(void *ctx, const char *property)
     st->out->properties_run++;
 }
 
+/* Largest |z_k - M| and |z_k| over the finite logits of C. */
+static void logit_extent(const xc__case *c, float *range, float *max)
+{
+    double lo = INFINITY, hi = -INFINITY, mag = 0;
+    for (size_t r = 0; r < c->batch; r++)
+        for (size_t k = 0; k < c->classes; k++) {
+            double z = c->logits[r * c->ld + k];
+            if (!isfinite(z))
+                continue;
+            lo = fmin(lo, z);
+            hi = fmax(hi, z);
+            mag = fmax(mag, fabs(z));
+        }
+    *range = hi >= lo ? (float)(hi - lo) : 0.0f;
+    *max = (float)mag;
+}
+
+static void add_sample(run_state *st, const xc__case *c, double worst_scaled,
+                       double worst_ratio)
+{
+    xc__target_report *t = st->out;
+    if (t->nsamples == st->capsamples) {
+        size_t cap = st->capsamples ? 2 * st->capsamples : 256;
+        xc__sample *grown = realloc(t->samples, cap * sizeof *grown);
+        if (!grown)
+            return;
+        t->samples = grown;
+        st->capsamples = cap;
+    }
+    xc__sample *s = &t->samples[t->nsamples++];
+    *s = (xc__sample){.classes = (uint32_t)c->classes, .batch = (uint32_t)c->batch,
+                      .worst_scaled = (float)worst_scaled, .worst_ratio = (float)worst_ratio};
+    logit_extent(c, &s->logit_range, &s->logit_max);
+}
+
 static void sink_accuracy(void *ctx, const xc__case *c, double worst_scaled,
                           double worst_ratio, size_t elements)
 {
@@ -146,15 +180,7 @@ static void sink_accuracy(void *ctx, const xc__case *c, double worst_scaled,
     }
     if (worst_ratio > a->max_ratio)
         a->max_ratio = worst_ratio;
-    if (st->nworst == st->capworst) {
-        size_t cap = st->capworst ? 2 * st->capworst : 256;
-        double *grown = realloc(st->worst, cap * sizeof *grown);
-        if (!grown)
-            return;
-        st->worst = grown;
-        st->capworst = cap;
-    }
-    st->worst[st->nworst++] = worst_scaled;
+    add_sample(st, c, worst_scaled, worst_ratio);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -172,14 +198,26 @@ static double percentile(const double *v, size_t n, double p)
     return v[rank ? rank - 1 : 0];
 }
 
+static void set_percentiles(xc__target_report *t)
+{
+    size_t n = t->nsamples;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        v[i] = t->samples[i].worst_scaled;
+    if (n)
+        qsort(v, n, sizeof *v, cmp_double);
+    t->accuracy.p50 = percentile(v, n, 0.50);
+    t->accuracy.p90 = percentile(v, n, 0.90);
+    t->accuracy.p99 = percentile(v, n, 0.99);
+    free(v);
+}
+
 static void finish_report(run_state *st)
 {
     xc__target_report *t = st->out;
-    if (st->nworst)
-        qsort(st->worst, st->nworst, sizeof *st->worst, cmp_double);
-    t->accuracy.p50 = percentile(st->worst, st->nworst, 0.50);
-    t->accuracy.p90 = percentile(st->worst, st->nworst, 0.90);
-    t->accuracy.p99 = percentile(st->worst, st->nworst, 0.99);
+    set_percentiles(t);
     size_t n = 0;
     for (int i = 0; xc__property_names[i]; i++)
         n += st->ran[i];
@@ -194,7 +232,6 @@ static void finish_report(run_state *st)
     for (int i = 0; xc__property_names[i] && t->properties; i++)
         if (st->ran[i])
             t->properties[t->nproperties++] = strdup(xc__property_names[i]);
-    free(st->worst);
 }
 
 static void report_init(const xc__entry *e, xc__target_report *t)
@@ -268,6 +305,9 @@ int xc__check_target(const xc__entry *entry, const xc__check_config *cfg,
         xc__props_run_case(&env, c);
         out->cases++;
         xc__case_free(c);
+        if (cfg->progress)
+            cfg->progress(cfg->progress_ctx, out->cases, cases, out->nfailures,
+                          now_seconds() - t0, budget);
     }
     return end(&st, &env, t0);
 }
@@ -294,24 +334,4 @@ int xc__check_case(const xc__entry *entry, const xc__case *c,
     xc__props_run_case(&env, c);
     out->cases = 1;
     return end(&st, &env, t0);
-}
-
-void xc__target_report_free(xc__target_report *t)
-{
-    if (!t)
-        return;
-    for (size_t i = 0; i < t->nfailures; i++) {
-        free(t->failures[i].property);
-        free(t->failures[i].message);
-        free(t->failures[i].case_file);
-        free(t->failures[i].replay);
-    }
-    for (size_t i = 0; i < t->nproperties; i++)
-        free(t->properties[i]);
-    free(t->properties);
-    free(t->failures);
-    free(t->name);
-    free(t->summary);
-    free(t->origin);
-    *t = (xc__target_report){0};
 }

@@ -27,6 +27,11 @@ typedef struct xc__check_config {
                                   NULL = "xentcheck replay" */
     FILE *log;               /* failures are printed here; NULL = silent */
     int inline_mode;         /* run targets in-process (no isolation) */
+    /* Called after every case (may be NULL): cases done of TOTAL, failures
+     * so far, seconds elapsed and the time budget. */
+    void (*progress)(void *ctx, size_t done, size_t total, size_t failures,
+                     double elapsed, double budget);
+    void *progress_ctx;
 } xc__check_config;
 
 /* Defaults sized so that a built-in target takes about 2 s on the 2-core
@@ -45,7 +50,5 @@ int xc__check_target(const xc__entry *entry, const xc__check_config *cfg,
 /* Evaluate every applicable property on one given case (replay). */
 int xc__check_case(const xc__entry *entry, const xc__case *c,
                    const xc__check_config *cfg, xc__target_report *out);
-
-void xc__target_report_free(xc__target_report *t);
 
 #endif

@@ -36,6 +36,16 @@ typedef struct xc__accuracy {
     uint64_t worst_case;     /* its index */
 } xc__accuracy;
 
+/* One checked case: what the accuracy plots and per-band statistics need. */
+typedef struct xc__sample {
+    uint32_t classes;        /* H */
+    uint32_t batch;          /* N */
+    float logit_range;       /* largest |z_k - M| over finite logits of the case */
+    float logit_max;         /* largest |z| over finite logits */
+    float worst_scaled;      /* worst scaled gradient error, u */
+    float worst_ratio;       /* worst error / bound */
+} xc__sample;
+
 typedef struct xc__timing {
     double seconds;
 } xc__timing;
@@ -55,8 +65,20 @@ typedef struct xc__target_report {
     xc__failure *failures;
     size_t nfailures;
     xc__accuracy accuracy;
+    xc__sample *samples;     /* one per case whose base gradient was compared */
+    size_t nsamples;
+    /* Known finding (a genuine defect of a real library, documented): the
+     * reason, and the properties expected to fail; NULL / 0 when none.
+     * expected_ok: the target failed exactly these properties. */
+    char *finding;
+    char **expected;
+    size_t nexpected;
+    int expected_ok;
     xc__timing timing;
 } xc__target_report;
+
+/* Frees what T owns (not T) and leaves it empty. */
+void xc__target_report_free(xc__target_report *t);
 
 typedef struct xc__run_report {
     char *tool_version;

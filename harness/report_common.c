@@ -23,17 +23,25 @@ static void free_failure(xc__failure *f)
     free(f->replay);
 }
 
-static void free_target(xc__target_report *t)
+void xc__target_report_free(xc__target_report *t)
 {
+    if (!t)
+        return;
     for (size_t i = 0; i < t->nfailures; i++)
         free_failure(&t->failures[i]);
     for (size_t i = 0; i < t->nproperties; i++)
         free(t->properties[i]);
+    for (size_t i = 0; i < t->nexpected; i++)
+        free(t->expected[i]);
+    free(t->expected);
+    free(t->finding);
+    free(t->samples);
     free(t->failures);
     free(t->properties);
     free(t->name);
     free(t->summary);
     free(t->origin);
+    memset(t, 0, sizeof *t);
 }
 
 /* Frees what R owns, not R itself (a run report usually lives on the
@@ -43,7 +51,7 @@ void xc__run_report_free(xc__run_report *r)
     if (!r)
         return;
     for (size_t i = 0; i < r->ntargets; i++)
-        free_target(&r->targets[i]);
+        xc__target_report_free(&r->targets[i]);
     free(r->targets);
     free(r->tool_version);
     memset(r, 0, sizeof *r);
