@@ -4,6 +4,7 @@
 #   make test       build and run the test suite, then again under ASan/UBSan
 #   make test-asan  only the sanitizer build and suite (build-asan/)
 #   make clean      remove both build directories
+#   make install    build, then install into PREFIX (default /usr/local)
 # WERROR=1 turns warnings into errors (CI does); JOBS sets the parallelism.
 
 BUILD_DIR := build
@@ -12,6 +13,7 @@ JOBS      ?= 2
 WERROR    ?= 0
 CMAKE     ?= cmake
 CTEST     ?= ctest
+PREFIX    ?= /usr/local
 
 XC_WERROR := $(if $(filter 1 ON on yes YES true,$(WERROR)),ON,OFF)
 CONFIGURE := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXC_WERROR=$(XC_WERROR)
@@ -43,3 +45,9 @@ test-asan: deps
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+
+# The CLI, the fuzzers when built, the header, the man page, the CMake
+# package and xentcheck.pc (README, "Installing").
+.PHONY: install
+install: build
+	$(CMAKE) --install $(BUILD_DIR) --prefix $(PREFIX)

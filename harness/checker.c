@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "gen.h"
 #include "props.h"
+#include "shrink.h"
 
 typedef struct run_state {
     const xc__entry *entry;
@@ -22,6 +23,7 @@ typedef struct run_state {
     unsigned char ran[32];      /* per xc__property_names index */
     size_t capsamples;
     size_t hangs;
+    int shrink;                 /* shrink failing cases before saving them */
 } run_state;
 
 static double now_seconds(void)
@@ -101,6 +103,49 @@ static void print_failure(const run_state *st, const xc__failure *f)
                 f->case_file ? f->case_file : "(could not be saved)", f->replay);
 }
 
+/* MESSAGE of the shrunk failure, how it was shrunk, and the shrunk case
+ * itself when it is small; malloc'd. */
+static char *shrunk_message(const xc__case *from, const xc__case *to,
+                            const xc__shrink_stats *ss, const xc__case_meta *meta,
+                            const char *message)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    fprintf(f, "%s\nshrunk from N=%zu H=%zu to N=%zu H=%zu (%zu tries%s; seed 0x%" PRIx64
+            ", case %" PRIu64 ")\n", message, from->batch, from->classes, to->batch,
+            to->classes, ss->calls, ss->timed_out ? ", time limit" : "", from->seed,
+            from->index);
+    if (to->batch * to->ld <= 64)
+        xc__casefile_print(f, to, meta);
+    fclose(f);
+    return buf;
+}
+
+/* A smaller case failing PROPERTY like C, found with a predicate whose sink
+ * never reaches the report; NULL when shrinking is off or impossible (a
+ * hang: every try would wait for the timeout). *MSG gets its message. */
+static xc__case *shrink_failure(const run_state *st, const char *property,
+                                const xc__case *c, const char *message, char **msg)
+{
+    if (!st->shrink || strcmp(property, XC__P_HANG) == 0)
+        return NULL;
+    const xc_target *t = st->entry->target;
+    xc__shrink_props p = {.target = t, .exec = st->env->exec,
+                          .tol_factor = st->env->tol_factor, .property = property};
+    xc__shrink_config sc = {.caps = t->caps, .max_classes = t->max_classes};
+    xc__shrink_stats ss;
+    xc__case_meta meta = {{0}, {0}};
+    snprintf(meta.target, sizeof meta.target, "%s", t->name);
+    snprintf(meta.property, sizeof meta.property, "%s", property);
+    xc__case *small = xc__shrink(c, &sc, xc__shrink_props_pred, &p, &ss);
+    if (small)
+        *msg = shrunk_message(c, small, &ss, &meta, ss.accepted ? p.message : message);
+    return small;
+}
+
 static void sink_fail(void *ctx, const char *property, const xc__case *c,
                       const char *message)
 {
@@ -116,9 +161,12 @@ static void sink_fail(void *ctx, const char *property, const xc__case *c,
         return;
     t->failures = grown;
     xc__failure *f = &t->failures[t->nfailures++];
-    *f = (xc__failure){.property = strdup(property), .message = strdup(message),
+    char *msg = NULL;
+    xc__case *small = shrink_failure(st, property, c, message, &msg);
+    *f = (xc__failure){.property = strdup(property), .message = msg ? msg : strdup(message),
                        .seed = c->seed, .case_index = c->index};
-    f->case_file = save_case(st, property, c);
+    f->case_file = save_case(st, property, small ? small : c);
+    xc__case_free(small);
     f->replay = replay_line(st, f->case_file);
     print_failure(st, f);
 }
@@ -163,7 +211,8 @@ static void add_sample(run_state *st, const xc__case *c, double worst_scaled,
     }
     xc__sample *s = &t->samples[t->nsamples++];
     *s = (xc__sample){.classes = (uint32_t)c->classes, .batch = (uint32_t)c->batch,
-                      .worst_scaled = (float)worst_scaled, .worst_ratio = (float)worst_ratio};
+                      .worst_scaled = (float)worst_scaled, .worst_ratio = (float)worst_ratio,
+                      .case_index = c->index};
     logit_extent(c, &s->logit_range, &s->logit_max);
 }
 
@@ -289,6 +338,7 @@ int xc__check_target(const xc__entry *entry, const xc__check_config *cfg,
     double t0 = now_seconds();
     if (begin(entry, cfg, out, &st, &env) != 0)
         return end(&st, &env, t0), -1;
+    st.shrink = !cfg->no_shrink;
     size_t cases = cfg->cases ? cfg->cases : XC__CHECK_DEFAULT_CASES;
     double budget = cfg->time_budget_s > 0 ? cfg->time_budget_s : XC__CHECK_DEFAULT_TIME;
     xc__gen_config gc = gen_config(entry->target, cfg);

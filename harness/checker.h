@@ -27,6 +27,7 @@ typedef struct xc__check_config {
                                   NULL = "xentcheck replay" */
     FILE *log;               /* failures are printed here; NULL = silent */
     int inline_mode;         /* run targets in-process (no isolation) */
+    int no_shrink;           /* 1 = save failing cases as found, unshrunk */
     /* Called after every case (may be NULL): cases done of TOTAL, failures
      * so far, seconds elapsed and the time budget. */
     void (*progress)(void *ctx, size_t done, size_t total, size_t failures,

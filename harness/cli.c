@@ -24,6 +24,7 @@ static const char usage_text[] =
     "  list     list the available targets\n"
     "  run      check targets with generated cases and write reports\n"
     "  replay   re-run saved case files against their targets\n"
+    "  report   merge shard reports, render report.json in other formats\n"
     "  help     show the help of a command (xentcheck help run)\n"
     "\n"
     "exit status: 0 every selected target holds, 1 a target failed (replay:\n"
@@ -37,6 +38,7 @@ static const struct {
     { "list", xc__cli_list },
     { "run", xc__cli_run },
     { "replay", xc__cli_replay },
+    { "report", xc__cli_report },
 };
 
 void xc__cli_error(const char *fmt, ...)

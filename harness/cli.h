@@ -1,8 +1,8 @@
-/* The command-line tool: `xentcheck list | run | replay`.
+/* The command-line tool: `xentcheck list | run | replay | report`.
  *
  * cli.c dispatches and holds what the commands share (messages, strict
  * number parsing, option errors, the registry with plugins); each command
- * lives in its own file (cli_list.c, cli_run.c, cli_replay.c). Commands
+ * lives in its own file (cli_list.c, cli_run.c, cli_replay.c, cli_report.c). Commands
  * return the exit status and never call exit(): main() returns it.
  *
  * Exit status: 0 every selected target holds (replay: no failure
@@ -30,6 +30,7 @@ int xc__cli_main(int argc, char **argv);
 int xc__cli_list(int argc, char **argv);
 int xc__cli_run(int argc, char **argv);
 int xc__cli_replay(int argc, char **argv);
+int xc__cli_report(int argc, char **argv);
 
 /* A growable list of borrowed strings (option values point into argv). */
 typedef struct xc__cli_strings {

@@ -7,8 +7,10 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "bytes_case.h"
 #include "casefile.h"
 #include "checker.h"
 
@@ -20,6 +22,12 @@ static const char replay_help[] =
     "against the target the file names, or NAME. A failure reproduces when\n"
     "the property recorded in the file fails again (any failure, when the\n"
     "file records none).\n"
+    "\n"
+    "A FILE that is not a case file is a fuzzer artifact: its bytes are\n"
+    "decoded as xentcheck-fuzz decodes them (docs/fuzzing.md) for the target\n"
+    "NAME, else $XENTCHECK_TARGET, else the first target of the first plugin,\n"
+    "else xc.f32.shifted; any failure counts. Without --plugin, the plugin\n"
+    "$XENTCHECK_PLUGIN is loaded, as the fuzzer does.\n"
     "\n"
     "  -p, --plugin PATH   load the targets of the shared object PATH\n"
     "                      (repeatable)\n"
@@ -85,13 +93,63 @@ static int parse_replay(int argc, char **argv, replay_opts *o)
     return XC__EXIT_PASS;
 }
 
-static xc__case *read_case(const char *path, xc__case_meta *meta)
+/* Fuzzer artifacts are small; anything larger is not one. */
+#define ARTIFACT_MAX ((size_t)1 << 24)
+
+/* The whole file PATH in *LEN bytes (malloc'd), or NULL after an error. */
+static unsigned char *read_bytes(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    int ok = size >= 0 && (size_t)size <= ARTIFACT_MAX && fseek(f, 0, SEEK_SET) == 0;
+    unsigned char *buf = ok ? malloc(size ? (size_t)size : 1) : NULL;
+    *len = buf ? fread(buf, 1, (size_t)size, f) : 0;
+    if (f)
+        fclose(f);
+    if (!buf || *len != (size_t)size) {
+        xc__cli_error("%s: cannot read the file as a fuzzer artifact", path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* The first plugin given, or $XENTCHECK_PLUGIN. */
+static const char *first_plugin(const replay_opts *o)
+{
+    return o->plugins.count ? o->plugins.items[0] : getenv("XENTCHECK_PLUGIN");
+}
+
+/* Decode the fuzzer artifact PATH for the target the fuzzer would pick. */
+static xc__case *read_artifact(const xc__registry *reg, const replay_opts *o,
+                               const char *path, xc__case_meta *meta)
+{
+    const char *name = o->target ? o->target : getenv("XENTCHECK_TARGET");
+    const xc__entry *e = xc__bytes_target(reg, name, first_plugin(o));
+    if (!e) {
+        xc__cli_error("%s: not a case file, and no target '%s' to decode it as a "
+                      "fuzzer artifact for (see 'xentcheck list')", path,
+                      name && *name ? name : XC__BYTES_DEFAULT_TARGET);
+        return NULL;
+    }
+    size_t len;
+    unsigned char *bytes = read_bytes(path, &len);
+    xc__bytes_config cfg = xc__bytes_config_for(e->target);
+    xc__case *c = bytes ? xc__bytes_to_case(bytes, len, &cfg) : NULL;
+    free(bytes);
+    snprintf(meta->target, sizeof meta->target, "%s", e->target->name);
+    meta->property[0] = 0;
+    return c;
+}
+
+static xc__case *read_case(const xc__registry *reg, const replay_opts *o,
+                           const char *path, xc__case_meta *meta)
 {
     char err[512];
     xc__case *c = xc__casefile_read(path, meta, err, sizeof err);
     if (!c && strstr(err, "not a xentcheck case file"))
-        xc__cli_error("%s; fuzzer artifacts cannot be replayed yet", err);
-    else if (!c)
+        return read_artifact(reg, o, path, meta);
+    if (!c)
         xc__cli_error("%s", err);
     return c;
 }
@@ -163,7 +221,7 @@ static int replay_file(const xc__registry *reg, const replay_opts *o,
                        const char *path)
 {
     xc__case_meta meta;
-    xc__case *c = read_case(path, &meta);
+    xc__case *c = read_case(reg, o, path, &meta);
     const xc__entry *e = c ? case_target(reg, o, path, &meta) : NULL;
     int rc = e ? replay_case(e, c, path, &meta, o) : XC__EXIT_USAGE;
     xc__case_free(c);
@@ -171,8 +229,12 @@ static int replay_file(const xc__registry *reg, const replay_opts *o,
 }
 
 /* Every file is replayed; the worst status wins (2 over 1 over 0). */
-static int replay_all(const replay_opts *o, int nfiles, char **files)
+static int replay_all(replay_opts *o, int nfiles, char **files)
 {
+    const char *env_plugin = getenv("XENTCHECK_PLUGIN");
+    if (!o->plugins.count && env_plugin && *env_plugin &&
+        xc__cli_strings_add(&o->plugins, env_plugin) != 0)
+        return XC__EXIT_USAGE;
     xc__registry *reg = xc__cli_registry(&o->plugins, o->mutants);
     int worst = XC__EXIT_PASS;
     if (!reg)

@@ -1,7 +1,7 @@
 /* `xentcheck run`: check the selected targets, print one line per target,
  * write the reports. */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* fopencookie, for the progress line */
 #endif
 #include "cli.h"
 
@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "checker.h"
 #include "report.h"
@@ -39,8 +41,11 @@ static const char run_help[] =
     "  -f, --format LIST    report formats among json,junit,md,html (default\n"
     "                       all): report.json, junit.xml, summary.md, index.html\n"
     "  -m, --mutants        allow naming the deliberately broken mutants\n"
-    "  -q, --quiet          do not print failure details on stderr\n"
+    "  -q, --quiet          no progress line and no failure details on stderr\n"
     "  -h, --help           show this help\n"
+    "\n"
+    "On a terminal, stderr shows a progress line (coloured unless NO_COLOR\n"
+    "is set).\n"
     "\n"
     "Exit status: 0 every target holds, 1 a target failed, 2 bad usage.\n";
 
@@ -234,6 +239,81 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The progress line: "\r[target 2/3] cases 123/400, 0 failures, 1.2 s left"
+ * on stderr, only when stderr is a terminal and not --quiet; colour only
+ * then and never with NO_COLOR set. Failure details and the per-target
+ * summaries first wipe it, so it never mixes with them. */
+typedef struct progress {
+    FILE *tty;               /* stderr, or NULL: no progress line */
+    int colour;
+    size_t target, ntargets;
+    double last;             /* elapsed seconds at the line last drawn */
+    int width;               /* characters of that line; 0: none shown */
+} progress;
+
+static void progress_init(progress *p, const run_opts *o, size_t ntargets)
+{
+    const char *no_colour = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    *p = (progress){ .ntargets = ntargets };
+    if (o->quiet || !isatty(STDERR_FILENO))
+        return;
+    p->tty = stderr;
+    p->colour = !(no_colour && *no_colour) && !(term && strcmp(term, "dumb") == 0);
+}
+
+static void progress_clear(progress *p)
+{
+    if (!p->tty || p->width == 0)
+        return;
+    fprintf(p->tty, "\r%*s\r", p->width, "");
+    fflush(p->tty);
+    p->width = 0;
+}
+
+static double time_left(size_t done, size_t total, double elapsed, double budget)
+{
+    double by_rate = done ? elapsed / (double)done * (double)(total - done) : budget;
+    double left = by_rate < budget - elapsed ? by_rate : budget - elapsed;
+    return left > 0 ? left : 0;
+}
+
+static void on_progress(void *ctx, size_t done, size_t total, size_t failures,
+                        double elapsed, double budget)
+{
+    progress *p = ctx;
+    if (done < total && p->width && elapsed - p->last < 0.1)
+        return;   /* at most ten lines a second */
+    const char *on = p->colour ? (failures ? "\033[31m" : "\033[32m") : "";
+    const char *off = p->colour ? "\033[0m" : "";
+    char text[160];
+    int n = snprintf(text, sizeof text, "[target %zu/%zu] cases %zu/%zu, %s%zu "
+                     "failure%s%s, %.1f s left", p->target, p->ntargets, done,
+                     total, on, failures, failures == 1 ? "" : "s", off,
+                     time_left(done, total, elapsed, budget));
+    int visible = n - (int)(strlen(on) + strlen(off));
+    fprintf(p->tty, "\r%s%*s", text, p->width > visible ? p->width - visible : 0, "");
+    fflush(p->tty);
+    p->width = visible;
+    p->last = elapsed;
+}
+
+/* The failure log while a progress line may be on screen. */
+static ssize_t log_write(void *ctx, const char *buf, size_t n)
+{
+    progress_clear(ctx);
+    return (ssize_t)fwrite(buf, 1, n, stderr);
+}
+
+static FILE *progress_log(progress *p)
+{
+    cookie_io_functions_t io = { .write = log_write };
+    FILE *f = p->tty ? fopencookie(p, "w", io) : NULL;
+    if (f)
+        setvbuf(f, NULL, _IOLBF, 0);
+    return f ? f : stderr;
+}
+
 static void print_failed_properties(const xc__target_report *t)
 {
     printf("  %zu failure%s:", t->nfailures, t->nfailures == 1 ? "" : "s");
@@ -256,20 +336,22 @@ static void print_summary(const xc__target_report *t)
 }
 
 static xc__check_config check_config(const run_opts *o, const char *cases,
-                                     const char *prefix)
+                                     const char *prefix, progress *p)
 {
     return (xc__check_config){
         .seed = o->seed, .cases = o->cases, .time_budget_s = o->time_s,
         .max_classes = o->max_classes, .timeout_s = o->timeout_s,
         .tol_factor = o->tol_factor, .case_dir = cases,
-        .replay_prefix = prefix, .log = o->quiet ? NULL : stderr,
+        .replay_prefix = prefix, .log = o->quiet ? NULL : progress_log(p),
+        .progress = p->tty ? on_progress : NULL, .progress_ctx = p,
     };
 }
 
 /* Check every selected target into RR; XC__EXIT_USAGE on a harness error
  * (the check loop has printed why). */
 static int check_all(const xc__entry **sel, size_t n,
-                     const xc__check_config *cfg, xc__run_report *rr)
+                     const xc__check_config *cfg, xc__run_report *rr,
+                     progress *p)
 {
     rr->targets = calloc(n, sizeof *rr->targets);
     if (!rr->targets) {
@@ -278,7 +360,10 @@ static int check_all(const xc__entry **sel, size_t n,
     }
     for (size_t i = 0; i < n; i++) {
         xc__target_report *t = &rr->targets[rr->ntargets++];
-        if (xc__check_target(sel[i], cfg, t) != 0) {
+        p->target = i + 1;
+        int rc = xc__check_target(sel[i], cfg, t);
+        progress_clear(p);
+        if (rc != 0) {
             xc__cli_error("run: could not check '%s'", sel[i]->target->name);
             return XC__EXIT_USAGE;
         }
@@ -319,10 +404,14 @@ static int run_selected(const xc__entry **sel, size_t n, const run_opts *o)
     if (!prefix || !cases || !rr.tool_version) {
         xc__cli_error("out of memory");
     } else {
-        xc__check_config cfg = check_config(o, cases, prefix);
+        progress p;
+        progress_init(&p, o, n);
+        xc__check_config cfg = check_config(o, cases, prefix, &p);
         double t0 = now_seconds();
-        rc = check_all(sel, n, &cfg, &rr);
+        rc = check_all(sel, n, &cfg, &rr, &p);
         rr.timing.seconds = now_seconds() - t0;
+        if (cfg.log && cfg.log != stderr)
+            fclose(cfg.log);
         if (rc == XC__EXIT_PASS)
             rc = write_reports(&rr, o);
     }

@@ -297,6 +297,60 @@ static void fill_labels(xc__pcg32 *g, xc__case *c, uint32_t caps)
         draw_ignored(g, c);
 }
 
+/* --- edge shapes ---------------------------------------------------------
+ * Random sizes reach some shapes rarely (H = 1 about 3% of cases, H past
+ * 2^15 well under 1%), yet bugs live there: label truncation to 8 or 16
+ * bits, SIMD tails, batch limits, the full feature combination. Every tenth
+ * case (from case 3 on) takes the next shape of this table, so a default run
+ * visits each within its first few hundred cases, whatever the machine's
+ * speed. */
+
+typedef struct edge_shape {
+    size_t classes;       /* 0 = max_classes */
+    size_t batch;
+    size_t pad;           /* ld = classes + pad */
+    int label_last;       /* every label H - 1 */
+    int full;             /* mean, weights, ignore_index when the caps allow */
+} edge_shape;
+
+static const edge_shape edges[] = {
+    {1, 1, 0, 0, 0},      {2, 3, 1, 1, 0},      {8, 4, 0, 1, 0},
+    {257, 1, 0, 1, 0},    {32769, 1, 0, 1, 0},  {16, 70, 0, 0, 0},
+    {0, 1, 0, 1, 0},      {33, 5, 3, 0, 1},     {1, 9, 2, 0, 1},
+    {65, 2, 0, 1, 0},     {256, 2, 0, 1, 1},    {3, 130, 0, 0, 1},
+};
+#define EDGE_COUNT (sizeof edges / sizeof *edges)
+#define EDGE_PERIOD 10
+
+static const edge_shape *edge_of(uint64_t index)
+{
+    if (index % EDGE_PERIOD != 3)
+        return NULL;
+    return &edges[(index / EDGE_PERIOD) % EDGE_COUNT];
+}
+
+static size_t clamp_size(size_t want, size_t max)
+{
+    return want == 0 || want > max ? max : want;
+}
+
+static xc__case *edge_shape_case(xc__pcg32 *g, const xc__gen_config *cfg,
+                                 const edge_shape *e)
+{
+    size_t h = clamp_size(e->classes, cfg->max_classes);
+    int batch = (cfg->caps & XC_CAP_BATCH) != 0;
+    size_t ld = batch ? h + e->pad : h;
+    size_t n = batch ? e->batch : 1;
+    if (n * ld > cfg->max_elements)
+        n = cfg->max_elements / ld ? cfg->max_elements / ld : 1;
+    xc__label_kind kind = draw_label_kind(g, cfg->caps);
+    int weights = e->full && (cfg->caps & XC_CAP_WEIGHTS);
+    xc__case *c = xc__case_new(cfg->dtype, n, h, ld, kind, weights);
+    if (c && e->full && (cfg->caps & XC_CAP_MEAN))
+        c->reduction = XC_REDUCE_MEAN;
+    return c;
+}
+
 static xc__case *draw_shape(xc__pcg32 *g, const xc__gen_config *cfg)
 {
     size_t h = draw_classes(g, cfg->max_classes);
@@ -312,11 +366,46 @@ static xc__case *draw_shape(xc__pcg32 *g, const xc__gen_config *cfg)
     return c;
 }
 
+/* Edge shapes with label_last put every label (or the row's largest target
+ * probability) on class H - 1. */
+static void move_labels_last(xc__case *c)
+{
+    size_t last = c->classes - 1;
+    for (size_t r = 0; r < c->batch; r++) {
+        if (c->label_kind == XC__LABELS_INDEX) {
+            if (!xc__case_row_ignored(c, r))
+                c->labels[r] = (int64_t)last;
+            continue;
+        }
+        double *y = c->probs + r * c->ld;
+        size_t best = 0;
+        for (size_t k = 1; k < c->classes; k++)
+            if (y[k] > y[best])
+                best = k;
+        double t = y[best];
+        y[best] = y[last];
+        y[last] = t;
+    }
+}
+
+/* The full combination: ignore_index on some rows when the caps allow. */
+static void edge_ignore(xc__pcg32 *g, xc__case *c, uint32_t caps)
+{
+    if (c->label_kind != XC__LABELS_INDEX || !(caps & XC_CAP_IGNORE_INDEX))
+        return;
+    c->has_ignore_index = 1;
+    c->ignore_index = -100;
+    for (size_t r = 0; r < c->batch; r++)
+        if (c->batch > 1 && chance(g, 0.3))
+            c->labels[r] = c->ignore_index;
+}
+
 xc__case *xc__gen_case(const xc__gen_config *cfg, uint64_t seed, uint64_t index)
 {
     xc__pcg32 g;
     xc__gen_stream(&g, seed, index, PURPOSE_CASE);
-    xc__case *c = draw_shape(&g, cfg);
+    const edge_shape *edge = edge_of(index);
+    xc__case *c = edge ? edge_shape_case(&g, cfg, edge) : draw_shape(&g, cfg);
     if (!c)
         return NULL;
     c->seed = seed;
@@ -324,6 +413,10 @@ xc__case *xc__gen_case(const xc__gen_config *cfg, uint64_t seed, uint64_t index)
     fill_logits(&g, c);
     xc__case_round_to_dtype(c);
     fill_labels(&g, c, cfg->caps);
+    if (edge && edge->label_last)
+        move_labels_last(c);
+    if (edge && edge->full)
+        edge_ignore(&g, c, cfg->caps);
     if (c->weights)
         fill_weights(&g, c);
     if (chance(&g, 0.2))

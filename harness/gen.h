@@ -9,7 +9,10 @@
  * scales 1e-3...1e3, ties, one dominant class, tiny differences, subnormals,
  * mixed magnitudes, random bit patterns), optionally shifted near and far
  * beyond the exp overflow threshold of the dtype, with -inf masked classes
- * (never the label, never a whole row). Non-finite and all-masked rows are
+ * (never the label, never a whole row). Every tenth case takes the next of a
+ * table of edge shapes (H = 1, SIMD widths, 257 and 32769 classes with the
+ * label last, batches over 64, the full feature combination), so rare
+ * shapes come early in every run. Non-finite and all-masked rows are
  * made by the properties that need them, not here.
  */
 #ifndef XC_HARNESS_GEN_H

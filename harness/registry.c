@@ -94,6 +94,11 @@ xc__registry *xc__registry_new(int with_mutants)
     size_t n = 0;
     const xc_target *table = xc__builtin_targets(&n);
     int rc = add_table(reg, table, table ? n : 0, "builtin", 0);
+    if (rc == 0) {
+        n = 0;
+        table = xc__library_targets(&n);
+        rc = add_table(reg, table, table ? n : 0, "library", 0);
+    }
     if (rc == 0 && with_mutants) {
         n = 0;
         table = xc__mutant_targets(&n);

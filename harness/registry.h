@@ -25,6 +25,9 @@ typedef struct xc__entry {
 /* Defined in targets/: the tables of built-in and mutant targets. */
 const xc_target *xc__builtin_targets(size_t *count);
 const xc_target *xc__mutant_targets(size_t *count);
+/* Defined in targets/lib/: adapters to real libraries built in (SLEEF,
+ * oneDNN, ...); count 0 when none is. */
+const xc_target *xc__library_targets(size_t *count);
 
 /* A registry holding the built-in targets (and the mutants when
  * WITH_MUTANTS). NULL on out of memory. */

@@ -44,6 +44,7 @@ typedef struct xc__sample {
     float logit_max;         /* largest |z| over finite logits */
     float worst_scaled;      /* worst scaled gradient error, u */
     float worst_ratio;       /* worst error / bound */
+    uint64_t case_index;     /* the case's index: merge restores case order */
 } xc__sample;
 
 typedef struct xc__timing {

@@ -12,8 +12,14 @@
  *                 failures[] {property, message, case_file, replay,
  *                             seed (hex string), case_index},
  *                 accuracy {count, max_scaled_error_u, p50, p90, p99,
- *                           max_error_to_bound, worst_classes, worst_case}
+ *                           max_error_to_bound, worst_classes, worst_case,
+ *                           h_bands[] {band, min_classes, max_classes, count,
+ *                                      p50, p90, p99, max, max_error_to_bound}}
  *                 (accuracy numbers are null when count is 0 or not finite),
+ *                 samples[] {case_index, classes, batch, logit_range,
+ *                            logit_max, worst_scaled, worst_ratio}
+ *                 in case order, finding {reason, expected [properties],
+ *                 as_expected} or null,
  *   timing        {total_seconds, targets {name: seconds}}: the only
  *                 section that differs between two runs of the same model.
  * Strings are passed through a UTF-8 check (invalid bytes become U+FFFD)
@@ -32,6 +38,7 @@
 
 #include "case.h"
 #include "registry.h"
+#include "report_stats.h"
 
 /* Largest integer every JSON reader (IEEE double) holds exactly. */
 #define JSON_EXACT_MAX ((uint64_t)1 << 53)
@@ -135,11 +142,11 @@ static cJSON *caps_array(uint32_t caps)
     return arr;
 }
 
-static cJSON *properties_array(const xc__target_report *t)
+static cJSON *string_array(char *const *v, size_t n)
 {
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; i < t->nproperties; i++) {
-        char *clean = utf8_clean(t->properties[i] ? t->properties[i] : "");
+    for (size_t i = 0; i < n; i++) {
+        char *clean = utf8_clean(v[i] ? v[i] : "");
         cJSON_AddItemToArray(arr, clean ? cJSON_CreateString(clean)
                                         : cJSON_CreateNull());
         free(clean);
@@ -159,8 +166,83 @@ static cJSON *failure_object(const xc__failure *f)
     return o;
 }
 
-static cJSON *accuracy_object(const xc__accuracy *a)
+/* Samples are floats: the shortest text that reads back as the same float
+ * keeps the file small and exact. */
+static void add_float(cJSON *obj, const char *key, float v)
 {
+    char buf[32];
+    if (!isfinite(v)) {
+        cJSON_AddNullToObject(obj, key);
+        return;
+    }
+    xc__format_float(buf, sizeof buf, v);
+    cJSON_AddRawToObject(obj, key, buf);
+}
+
+static cJSON *band_object(const xc__target_report *t, const xc__h_band *b)
+{
+    cJSON *o = cJSON_CreateObject();
+    xc__sample_stats st;
+    int have = xc__sample_stats_of(t, b, &st) == 0 && st.count > 0;
+    cJSON_AddStringToObject(o, "band", b->name);
+    add_count(o, "min_classes", b->min_classes);
+    if (b->max_classes == UINT32_MAX)
+        cJSON_AddNullToObject(o, "max_classes");
+    else
+        add_count(o, "max_classes", b->max_classes);
+    add_count(o, "count", have ? st.count : 0);
+    add_real(o, "p50", st.p50, have);
+    add_real(o, "p90", st.p90, have);
+    add_real(o, "p99", st.p99, have);
+    add_real(o, "max", st.max, have);
+    add_real(o, "max_error_to_bound", st.max_ratio, have);
+    return o;
+}
+
+static cJSON *bands_array(const xc__target_report *t)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < XC__NBANDS; i++)
+        cJSON_AddItemToArray(arr, band_object(t, &xc__h_bands[i]));
+    return arr;
+}
+
+static cJSON *sample_object(const xc__sample *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_count(o, "case_index", s->case_index);
+    add_count(o, "classes", s->classes);
+    add_count(o, "batch", s->batch);
+    add_float(o, "logit_range", s->logit_range);
+    add_float(o, "logit_max", s->logit_max);
+    add_float(o, "worst_scaled", s->worst_scaled);
+    add_float(o, "worst_ratio", s->worst_ratio);
+    return o;
+}
+
+static cJSON *samples_array(const xc__target_report *t)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < t->nsamples; i++)
+        cJSON_AddItemToArray(arr, sample_object(&t->samples[i]));
+    return arr;
+}
+
+static void add_finding(cJSON *obj, const xc__target_report *t)
+{
+    if (!t->finding && t->nexpected == 0) {
+        cJSON_AddNullToObject(obj, "finding");
+        return;
+    }
+    cJSON *o = cJSON_AddObjectToObject(obj, "finding");
+    add_string(o, "reason", t->finding);
+    cJSON_AddItemToObject(o, "expected", string_array(t->expected, t->nexpected));
+    cJSON_AddBoolToObject(o, "as_expected", t->expected_ok != 0);
+}
+
+static cJSON *accuracy_object(const xc__target_report *t)
+{
+    const xc__accuracy *a = &t->accuracy;
     cJSON *o = cJSON_CreateObject();
     int have = a->count > 0;
     add_count(o, "count", a->count);
@@ -176,6 +258,7 @@ static cJSON *accuracy_object(const xc__accuracy *a)
         cJSON_AddNullToObject(o, "worst_classes");
         cJSON_AddNullToObject(o, "worst_case");
     }
+    cJSON_AddItemToObject(o, "h_bands", bands_array(t));
     return o;
 }
 
@@ -191,12 +274,15 @@ static cJSON *target_object(const xc__target_report *t)
     cJSON_AddStringToObject(o, "verdict", t->pass ? "pass" : "fail");
     add_count(o, "cases", t->cases);
     add_count(o, "properties_run", t->properties_run);
-    cJSON_AddItemToObject(o, "properties", properties_array(t));
+    cJSON_AddItemToObject(o, "properties",
+                          string_array(t->properties, t->nproperties));
     cJSON_AddBoolToObject(o, "stopped_early", t->stopped_early != 0);
     failures = cJSON_AddArrayToObject(o, "failures");
     for (size_t i = 0; i < t->nfailures; i++)
         cJSON_AddItemToArray(failures, failure_object(&t->failures[i]));
-    cJSON_AddItemToObject(o, "accuracy", accuracy_object(&t->accuracy));
+    cJSON_AddItemToObject(o, "accuracy", accuracy_object(t));
+    cJSON_AddItemToObject(o, "samples", samples_array(t));
+    add_finding(o, t);
     return o;
 }
 

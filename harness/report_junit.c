@@ -7,6 +7,9 @@
  * the target's property list (a crash, a refused call) get a testcase of
  * their own, and a failing verdict without any recorded failure gets a
  * "verdict" testcase, so a consumer never shows a failing target as green.
+ * A target whose known finding held (it failed exactly the expected
+ * properties) reports those testcases as <skipped> with the reason, the
+ * failure text kept in <system-out>, so CI shows them without going red.
  * Only the time attributes carry timing; testcases have time="0" because
  * the model times targets, not properties.
  */
@@ -175,6 +178,27 @@ static int testcase_failed(const xc__target_report *t, const char *name)
            (!t->pass && t->nfailures == 0 && strcmp(name, "verdict") == 0);
 }
 
+static int testcase_expected(const xc__target_report *t, const char *name)
+{
+    if (!t->expected_ok || !first_failure(t, name))
+        return 0;
+    for (size_t i = 0; i < t->nexpected; i++)
+        if (t->expected[i] && strcmp(t->expected[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void put_expected(FILE *f, const xc__target_report *t, const char *name)
+{
+    fputs("      <skipped message=\"expected failure (known finding): ", f);
+    put_first_line(f, t->finding ? t->finding : "no reason given");
+    fputs("\"/>\n      <system-out>", f);
+    for (size_t i = 0; i < t->nfailures; i++)
+        if (strcmp(failure_property(&t->failures[i]), name) == 0)
+            put_failure_body(f, &t->failures[i]);
+    fputs("</system-out>\n", f);
+}
+
 static void put_testcase(FILE *f, const xc__target_report *t, const char *name)
 {
     fputs("    <testcase name=\"", f);
@@ -186,16 +210,24 @@ static void put_testcase(FILE *f, const xc__target_report *t, const char *name)
         return;
     }
     fputs("\" time=\"0\">\n", f);
-    put_failure(f, t, name);
+    if (testcase_expected(t, name))
+        put_expected(f, t, name);
+    else
+        put_failure(f, t, name);
     fputs("    </testcase>\n", f);
 }
 
+/* Failed testcases, and (SKIPPED) those that failed as expected. */
 static size_t count_failed(const xc__target_report *t, const char **names,
-                           size_t n)
+                           size_t n, size_t *skipped)
 {
     size_t failed = 0;
-    for (size_t i = 0; i < n; i++)
-        failed += testcase_failed(t, names[i]);
+    *skipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        int expected = testcase_expected(t, names[i]);
+        *skipped += expected;
+        failed += testcase_failed(t, names[i]) && !expected;
+    }
     return failed;
 }
 
@@ -206,11 +238,12 @@ static int put_suite(FILE *f, const xc__target_report *t, size_t *tests,
     const char **names = testcase_names(t, &n);
     if (!names)
         return -1;
-    size_t failed = count_failed(t, names, n);
+    size_t skipped = 0;
+    size_t failed = count_failed(t, names, n, &skipped);
     fputs("  <testsuite name=\"", f);
     put_escaped(f, t->name, 1);
-    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" "
-            "time=\"", n, failed);
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
+            "time=\"", n, failed, skipped);
     put_seconds(f, t->timing.seconds);
     fputs("\">\n", f);
     for (size_t i = 0; i < n; i++)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "case.h"
+#include "report_stats.h"
 
 /* A table cell: '|' would end the cell and a newline the row. */
 static void put_cell(FILE *f, const char *s)
@@ -40,8 +41,9 @@ static void put_row(FILE *f, const xc__target_report *t)
     int have = t->accuracy.count > 0;
     fputs("| ", f);
     put_cell(f, t->name);
+    const char *verdict = xc__verdict_text(t);
     fprintf(f, " | %s | %s | ", xc__dtype_name(t->dtype),
-            t->pass ? "PASS" : "**FAIL**");
+            strcmp(verdict, "fail") == 0 ? "**fail**" : verdict);
     put_number(f, t->accuracy.max_scaled, have);
     fputs(" | ", f);
     put_number(f, t->accuracy.max_ratio, have);
@@ -93,6 +95,35 @@ static void put_failure(FILE *f, const xc__target_report *t,
     put_fenced(f, "sh", fl->replay ? fl->replay : "(no replay command)");
 }
 
+static void put_finding(FILE *f, const xc__target_report *t)
+{
+    fputs("- ", f);
+    put_cell(f, t->name);
+    fprintf(f, " (%s): ", t->expected_ok ? "failed as expected"
+                                         : "did not fail as expected");
+    put_cell(f, t->finding ? t->finding : "(no reason given)");
+    fputs(" Expected to fail:", f);
+    for (size_t i = 0; i < t->nexpected; i++) {
+        fputs(i ? ", " : " ", f);
+        put_cell(f, t->expected[i]);
+    }
+    fputs(t->nexpected ? ".\n" : " nothing.\n", f);
+}
+
+static void put_findings(FILE *f, const xc__run_report *r)
+{
+    int any = 0;
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const xc__target_report *t = &r->targets[i];
+        if (!t->finding && t->nexpected == 0)
+            continue;
+        if (!any)
+            fputs("\n## Known findings\n\n", f);
+        any = 1;
+        put_finding(f, t);
+    }
+}
+
 static size_t total_failures(const xc__run_report *r)
 {
     size_t n = 0;
@@ -108,11 +139,12 @@ static void put_document(FILE *f, const xc__run_report *r)
     put_cell(f, r->tool_version ? r->tool_version : "unknown");
     fprintf(f, ", seed 0x%llx, %zu cases requested per target.\n\n",
             (unsigned long long)r->seed, r->cases_requested);
-    fputs("| target | dtype | verdict | worst error (u) | error/bound | cases "
-          "| time (s) |\n", f);
+    fputs("| target | dtype | verdict | worst scaled error (u) | error/bound "
+          "| cases | time (s) |\n", f);
     fputs("| --- | --- | --- | ---: | ---: | ---: | ---: |\n", f);
     for (size_t i = 0; i < r->ntargets; i++)
         put_row(f, &r->targets[i]);
+    put_findings(f, r);
     if (total_failures(r) == 0) {
         fputs("\nNo failures.\n", f);
         return;

@@ -20,8 +20,18 @@
  *      rescale, at most n rescales), and the propagated rounding of the
  *      arguments sums to at most n u (the rescale arguments telescope under
  *      exp(-(M - m)) weights). Total d_k + (e + 4.4) n + 2e + 1.
- * The bound takes the sum of the terms of (a)-(c), which dominates each:
- *     beta_O = 2 d_k + 2 L + |M + L| + e L + (e + 4.4) n + 2 e + 1.
+ *      A log accurate only in absolute terms near 1 (vectorised kernels)
+ *      adds XC__LOG_ABS_U to both forms.
+ *  (d) base-2 forms (FlashAttention/Triton style): logits pre-scaled by
+ *      log2(e) and exponentiated with exp2, alone or online; rounding
+ *      z_k log2(e) and M log2(e) separately costs (|z_k| + |M|) u
+ *      <= (2 |M| + d_k) u on top of (a) or (c).
+ * The bound takes the sum of the terms of (a)-(d), which dominates each:
+ *     beta_O = 2 d_k + 2 L + |M + L| + |M| + e L + a + (e + 4.4) n + 2 e + 1
+ * with a = XC__LOG_ABS_U.
+ * Not accepted: a streaming log-sum-exp (lse = m + log1p(exp(-|delta|)) one
+ * logit at a time), whose lse carries (n - 1) |M| u: it loses accuracy as
+ * H grows and is reported (tests/test_tolerance.c keeps it flagged).
  * Assembling g_k = A_r O_k - t_k adds: A_r O_k and c_r v_k y_k (2), the
  * subtraction (1), the mean's 1/N or reciprocal multiplication (1); the
  * weighted mean's denominator sum_r w_r over N rows (N); a probability
@@ -65,7 +75,7 @@ static long double softmax_beta(const xc__ref *ref, size_t r, long double d)
     const long double e = XC__EXP_ULPS;
     const xc__ref_row *row = &ref->rows[r];
     long double L = row->log_sum;
-    return 2 * d + 2 * L + fabsl(row->max + L) + e * L +
+    return 2 * d + 2 * L + fabsl(row->max + L) + fabsl(row->max) + e * L + XC__LOG_ABS_U +
            (e + 4.4L) * finite_count(ref, r) + 2 * e + 1;
 }
 
@@ -113,7 +123,8 @@ static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
 }
 
 /* Loss error of row r in units of u (before the 1/(1 - u beta) factor):
- * lse carries lambda = |M + L| + e L + 1.37 n + e + 1; Y (lse) the
+ * lse carries lambda = 2 |M| + L + e L + a + 1.37 n + e + 1 (|M + L| plus a
+ * base-2 form's separate rounding of M log2(e)); Y (lse) the
  * rounding of Y (H + 3); the linear part sum v y z is a sum of H products
  * (H + 2). The per-class log-space form -sum v y (z - lse) is covered by the
  * same terms. */
@@ -124,7 +135,8 @@ static long double loss_row_terms(const xc__case *c, const xc__ref *ref,
     const xc__ref_row *row = &ref->rows[r];
     long double H = (long double)c->classes;
     long double M = fabsl(row->max) + slack, L = row->log_sum + slack;
-    long double lambda = M + L + e * L + 1.37L * finite_count(ref, r) + e + 1;
+    long double lambda = 2 * M + L + e * L + XC__LOG_ABS_U +
+                         1.37L * finite_count(ref, r) + e + 1;
     long double Y = fabsl(row->Y);
     long double lin = 0;
     const double *z = c->logits + r * c->ld;

@@ -10,6 +10,16 @@ set -eu
 # xmllint validates the JUnit report in the tests.
 PACKAGES="cmake gcc clang make pkg-config check libsubunit-dev libmpfr-dev
 libgmp-dev libcjson-dev libxml2-utils"
+# groff formats the man page in its test (tests/man/check-man.sh).
+PACKAGES="$PACKAGES groff-base"
+# Real libraries checked as built-in targets (targets/lib/).
+PACKAGES="$PACKAGES libsleef-dev libdnnl-dev"
+# index.html: its charting libraries come from the npm registry at build
+# time (npm ci), and its test renders it in headless Chromium.
+PACKAGES="$PACKAGES chromium"
+if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES nodejs npm"
+fi
 
 missing=""
 for pkg in $PACKAGES; do

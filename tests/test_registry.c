@@ -13,6 +13,15 @@ static const char *const builtin_names[] = {
 };
 #define N_BUILTINS (sizeof builtin_names / sizeof builtin_names[0])
 
+/* Targets a fresh registry holds: the built-ins, then the adapters to the
+ * real libraries this build found (targets/lib/). */
+static size_t base_count(void)
+{
+    size_t libs = 0;
+    xc__library_targets(&libs);
+    return N_BUILTINS + libs;
+}
+
 static void plugin_path(char *buf, size_t len, const char *file)
 {
     snprintf(buf, len, "%s/%s", XC_TEST_PLUGIN_DIR, file);
@@ -25,7 +34,7 @@ START_TEST(builtins_present_and_valid)
 {
     xc__registry *reg = xc__registry_new(0);
     ck_assert_ptr_nonnull(reg);
-    ck_assert_uint_eq(xc__registry_count(reg), N_BUILTINS);
+    ck_assert_uint_eq(xc__registry_count(reg), base_count());
     for (size_t i = 0; i < N_BUILTINS; i++) {
         const xc__entry *e = xc__registry_find(reg, builtin_names[i]);
         char err[256] = "";
@@ -52,7 +61,9 @@ START_TEST(entries_in_order_and_bounded)
     xc__registry *reg = xc__registry_new(0);
     for (size_t i = 0; i < N_BUILTINS; i++)
         ck_assert_str_eq(xc__registry_at(reg, i)->target->name, builtin_names[i]);
-    ck_assert_ptr_null(xc__registry_at(reg, N_BUILTINS));
+    for (size_t i = N_BUILTINS; i < base_count(); i++)
+        ck_assert_str_eq(xc__registry_at(reg, i)->origin, "library");
+    ck_assert_ptr_null(xc__registry_at(reg, base_count()));
     ck_assert_ptr_null(xc__registry_find(reg, "xc.nope"));
     ck_assert_ptr_null(xc__registry_find(reg, NULL));
     xc__registry_free(reg);
@@ -109,7 +120,7 @@ static void assert_rejected(const char *path, const char *problem,
     ck_assert_msg(strstr(err, problem) != NULL, "'%s' not in: %s", problem, err);
     ck_assert_msg(strstr(err, detail) != NULL, "'%s' not in: %s", detail, err);
     /* All or nothing: a rejected plugin registers no target at all. */
-    ck_assert_uint_eq(xc__registry_count(reg), N_BUILTINS);
+    ck_assert_uint_eq(xc__registry_count(reg), base_count());
     xc__registry_free(reg);
 }
 
@@ -165,7 +176,7 @@ START_TEST(good_plugin_loads)
     plugin_path(path, sizeof path, "good.so");
     xc__registry *reg = xc__registry_new(0);
     ck_assert_msg(xc__registry_load_plugin(reg, path, err, sizeof err) == 0, "%s", err);
-    ck_assert_uint_eq(xc__registry_count(reg), N_BUILTINS + 1);
+    ck_assert_uint_eq(xc__registry_count(reg), base_count() + 1);
     const xc__entry *e = xc__registry_find(reg, "example.f64.shifted");
     ck_assert_ptr_nonnull(e);
     ck_assert_str_eq(e->origin, path);
@@ -175,7 +186,7 @@ START_TEST(good_plugin_loads)
     ck_assert_int_ne(xc__registry_load_plugin(reg, path, err, sizeof err), 0);
     ck_assert_ptr_nonnull(strstr(err, "duplicate name"));
     ck_assert_ptr_nonnull(strstr(err, "already registered from"));
-    ck_assert_uint_eq(xc__registry_count(reg), N_BUILTINS + 1);
+    ck_assert_uint_eq(xc__registry_count(reg), base_count() + 1);
     ck_assert_ptr_eq(xc__registry_find(reg, "example.f64.shifted"), e);
     xc__registry_free(reg);
 }
@@ -297,11 +308,13 @@ static Suite *registry_suite(void)
 {
     Suite *s = suite_create("registry");
     TCase *tc = tcase_create("builtins");
+    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, builtins_present_and_valid);
     tcase_add_test(tc, entries_in_order_and_bounded);
     tcase_add_test(tc, mutants_only_when_asked);
     suite_add_tcase(s, tc);
     tc = tcase_create("plugins");
+    tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, bad_plugin_rejected, 0, (int)N_BAD);
     tcase_add_test(tc, rejected_plugin_registers_nothing);
     tcase_add_test(tc, text_file_rejected);
@@ -311,6 +324,7 @@ static Suite *registry_suite(void)
     tcase_add_test(tc, good_plugin_computes);
     suite_add_tcase(s, tc);
     tc = tcase_create("validate");
+    tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, validate_rejects, 0, N_MUTATIONS);
     tcase_add_test(tc, validate_accepts);
     tcase_add_test(tc, caps_format_names_bits);

@@ -4,15 +4,15 @@
 #ifndef XV_IMPLS_H
 #define XV_IMPLS_H
 
-#include <string.h>
-
 #include "xv_variant.h"
 
 #define XK_T float
 #define XK_S(f) f##_f32
 #define XK_DTYPE XC_F32
 #define XK_EXP expf
+#define XK_EXP2 exp2f
 #define XK_LOG logf
+#define XK_LOG1P log1pf
 #define XK_FMA fmaf
 #define XK_LDEXP ldexpf
 #define XK_MIN FLT_MIN
@@ -20,13 +20,15 @@
 #define XK_EXP_LO (-104.0)
 #define XK_LN2_HI 0.693359375
 #define XK_LN2_LO (-2.12194440e-4)
-#define XK_POLY_DEG 6
+#define XK_POLY_DEG XV_POLY_DEG_F32
 #include "xv_kernel.h"
 #undef XK_T
 #undef XK_S
 #undef XK_DTYPE
 #undef XK_EXP
+#undef XK_EXP2
 #undef XK_LOG
+#undef XK_LOG1P
 #undef XK_FMA
 #undef XK_LDEXP
 #undef XK_MIN
@@ -40,7 +42,9 @@
 #define XK_S(f) f##_f64
 #define XK_DTYPE XC_F64
 #define XK_EXP exp
+#define XK_EXP2 exp2
 #define XK_LOG log
+#define XK_LOG1P log1p
 #define XK_FMA fma
 #define XK_LDEXP ldexp
 #define XK_MIN DBL_MIN
@@ -48,7 +52,7 @@
 #define XK_EXP_LO (-746.0)
 #define XK_LN2_HI 6.93147180369123816490e-01
 #define XK_LN2_LO 1.90821492927058770002e-10
-#define XK_POLY_DEG 12
+#define XK_POLY_DEG XV_POLY_DEG_F64
 #include "xv_kernel.h"
 
 /* ---- the wide variant: an f32 problem computed in double ------------- */
@@ -58,31 +62,34 @@ typedef struct xv_wide {
     double *buf;        /* logits, probs, weights, grad (one block) */
 } xv_wide;
 
-static void xv_widen(double *dst, const float *src, size_t n)
+/* Rows of H values LD apart, converted; only [0, H) of each row is read
+ * (the last row of an input ends at its H-th value). */
+static void xv_widen(double *dst, const float *src, const xc_problem *p)
 {
-    for (size_t i = 0; i < n; i++)
-        dst[i] = src[i];
+    for (size_t r = 0; r < p->batch; r++)
+        for (size_t k = 0; k < p->classes; k++)
+            dst[r * p->ld + k] = src[r * p->ld + k];
 }
 
 static int xv_wide_make(const xc_problem *p, xv_wide *w)
 {
     size_t vals = p->batch * p->ld, nw = p->weights ? p->classes : 0;
     size_t np = p->probs ? vals : 0;
-    w->buf = malloc((2 * vals + np + nw) * sizeof *w->buf);
+    w->buf = calloc(2 * vals + np + nw, sizeof *w->buf);
     if (w->buf == NULL)
         return -1;
     w->p = *p;
     w->p.dtype = XC_F64;
-    xv_widen(w->buf, p->logits, vals);
+    xv_widen(w->buf, p->logits, p);
     w->p.logits = w->buf;
     if (p->probs) {
-        xv_widen(w->buf + vals, p->probs, np);
+        xv_widen(w->buf + vals, p->probs, p);
         w->p.probs = w->buf + vals;
     }
-    if (p->weights) {
-        xv_widen(w->buf + vals + np, p->weights, nw);
+    for (size_t k = 0; k < nw; k++)
+        w->buf[vals + np + k] = ((const float *)p->weights)[k];
+    if (p->weights)
         w->p.weights = w->buf + vals + np;
-    }
     return 0;
 }
 

@@ -4,7 +4,7 @@
  *   XK_T           float or double
  *   XK_S(f)        f's name for this type (f##_f32, f##_f64)
  *   XK_DTYPE       its xc_dtype
- *   XK_EXP XK_LOG XK_FMA XK_LDEXP   libm functions of the type
+ *   XK_EXP XK_EXP2 XK_LOG XK_LOG1P XK_FMA XK_LDEXP   libm functions of the type
  *   XK_MIN         smallest positive normal number
  *   XK_EXP_HI      largest argument with a finite exp
  *   XK_EXP_LO      below it exp rounds to 0
@@ -24,9 +24,9 @@ static XK_T XK_S(fl)(const xv_variant *v, XK_T x)
     return x;
 }
 
-static XK_T XK_S(ld)(const xv_variant *v, const XK_T *p, size_t i)
+static XK_T XK_S(ld)(const xv_variant *v, const void *p, size_t i)
 {
-    return XK_S(fl)(v, p[i]);
+    return XK_S(fl)(v, ((const XK_T *)p)[i]);
 }
 
 static XK_T XK_S(add)(const xv_variant *v, XK_T a, XK_T b)
@@ -152,6 +152,7 @@ static XK_T XK_S(xexp)(const xv_variant *v, XK_T x)
     case XV_EXP_POLY: y = XK_S(poly_exp)(x, XK_POLY_DEG); break;
     case XV_EXP_POLY3: y = XK_S(poly_exp)(x, 3); break;
     case XV_EXP_SCALED: y = XK_EXP(x) * (XK_T)1.001; break;
+    case XV_EXP_EXP2: y = XK_EXP2(x * (XK_T)XV_LOG2E); break;
     default: y = XK_EXP(x); break;
     }
     return XK_S(fl)(v, y);
@@ -197,6 +198,23 @@ static void XK_S(stats_online)(const xv_variant *v, const XK_T *z, size_t n,
     st->s = s;
 }
 
+/* Streaming log-sum-exp: every step rounds a value of magnitude |lse|.
+ * Reported as m = lse, s = 1 (so log s = 0). */
+static void XK_S(stats_logaddexp)(const xv_variant *v, const XK_T *z, size_t n,
+                                  XK_S(xv_row) *st)
+{
+    XK_T lse = -(XK_T)INFINITY;
+    for (size_t k = 0; k < n; k++) {
+        XK_T x = XK_S(ld)(v, z, k);
+        if (x == -(XK_T)INFINITY)
+            continue;
+        XK_T hi = x > lse ? x : lse, lo = x > lse ? lse : x;
+        lse = XK_S(add)(v, hi, XK_S(fl)(v, XK_LOG1P(XK_S(xexp)(v, XK_S(sub)(v, lo, hi)))));
+    }
+    st->m = lse;
+    st->s = 1;
+}
+
 /* Two-pass statistics; E receives exp(z_k - m). FORCED_MAX, when not NaN,
  * replaces the row max as the shift (the batch-max bug). */
 static void XK_S(stats_two_pass)(const xv_variant *v, const XK_T *z, size_t n,
@@ -217,8 +235,11 @@ static void XK_S(stats_two_pass)(const xv_variant *v, const XK_T *z, size_t n,
 static void XK_S(stats)(const xv_variant *v, const XK_T *z, size_t n,
                         XK_T forced_max, XK_T *e, XK_S(xv_row) *st)
 {
-    if (v->alg == XV_ONLINE) {
-        XK_S(stats_online)(v, z, n, st);
+    if (v->alg == XV_ONLINE || v->alg == XV_LOGADDEXP) {
+        if (v->alg == XV_ONLINE)
+            XK_S(stats_online)(v, z, n, st);
+        else
+            XK_S(stats_logaddexp)(v, z, n, st);
         st->empty = st->m == -(XK_T)INFINITY;
     } else {
         XK_S(stats_two_pass)(v, z, n, forced_max, e, st);
@@ -241,6 +262,7 @@ static void XK_S(softmax)(const xv_variant *v, const XK_T *z, size_t n,
             o[k] = XK_S(xexp)(v, XK_S(sub)(v, XK_S(sub)(v, zk, st->m), st->ls));
             break;
         case XV_LSE:
+        case XV_LOGADDEXP:
             o[k] = XK_S(xexp)(v, XK_S(sub)(v, zk, lse));
             break;
         default:
@@ -272,16 +294,18 @@ static int XK_S(ignored)(const xc_problem *p, size_t r)
     return p->labels != NULL && p->labels[r] == p->ignore_index;
 }
 
-static XK_T XK_S(class_w)(const xc_problem *p, size_t k, int use_w)
+static XK_T XK_S(class_w)(const xv_variant *v, const xc_problem *p, size_t k,
+                          int use_w)
 {
-    return use_w && p->weights ? ((const XK_T *)p->weights)[k] : (XK_T)1;
+    return use_w && p->weights ? XK_S(ld)(v, p->weights, k) : (XK_T)1;
 }
 
-static XK_T XK_S(row_w)(const xc_problem *p, size_t r, int use_w)
+static XK_T XK_S(row_w)(const xv_variant *v, const xc_problem *p, size_t r,
+                        int use_w)
 {
     if (XK_S(ignored)(p, r))
         return 0;
-    return XK_S(class_w)(p, (size_t)p->labels[r], use_w);
+    return XK_S(class_w)(v, p, (size_t)p->labels[r], use_w);
 }
 
 /* D: 1 (sum); N (mean of prob rows); the sum of row weights of the
@@ -295,7 +319,7 @@ static XK_T XK_S(denom)(const xv_variant *v, const xc_problem *p, int use_w)
         d = (XK_T)p->batch;
     for (size_t r = 0; p->probs == NULL && r < p->batch; r++) {
         int leak = v->bug == XV_BUG_IGNORED_DENOM && XK_S(ignored)(p, r);
-        d = XK_S(add)(v, d, leak ? (XK_T)1 : XK_S(row_w)(p, r, use_w));
+        d = XK_S(add)(v, d, leak ? (XK_T)1 : XK_S(row_w)(v, p, r, use_w));
     }
     if (v->bug == XV_BUG_MEAN_NM1 && d > 1)
         d = d - 1;
@@ -330,7 +354,7 @@ static XK_T XK_S(index_target)(const XK_S(xv_ctx) *cx, size_t r, size_t k)
 static void XK_S(grad_index)(const XK_S(xv_ctx) *cx, size_t r, XK_T *g)
 {
     const xv_variant *v = cx->v;
-    XK_T w = XK_S(row_w)(cx->p, r, cx->use_w);
+    XK_T w = XK_S(row_w)(v, cx->p, r, cx->use_w);
     XK_T c = XK_S(per_mean)(v, w, cx->d, cx->inv);
     for (size_t k = 0; k < cx->p->classes; k++) {
         XK_T y = XK_S(index_target)(cx, r, k);
@@ -351,13 +375,13 @@ static void XK_S(grad_prob)(const XK_S(xv_ctx) *cx, size_t r, XK_T *g)
     size_t n = cx->p->classes;
     XK_T Y = 0;
     for (size_t k = 0; k < n; k++)
-        Y = XK_S(add)(v, Y, XK_S(mul)(v, XK_S(class_w)(cx->p, k, cx->use_w),
+        Y = XK_S(add)(v, Y, XK_S(mul)(v, XK_S(class_w)(v, cx->p, k, cx->use_w),
                                       XK_S(ld)(v, y, k)));
     if (v->bug == XV_BUG_S_DROPPED && cx->p->weights == NULL)
         Y = 1;
     XK_T a = XK_S(per_mean)(v, Y, cx->d, cx->inv);
     for (size_t k = 0; k < n; k++) {
-        XK_T t = XK_S(mul)(v, XK_S(class_w)(cx->p, k, cx->use_w), XK_S(ld)(v, y, k));
+        XK_T t = XK_S(mul)(v, XK_S(class_w)(v, cx->p, k, cx->use_w), XK_S(ld)(v, y, k));
         if (v->fma_grad)
             g[k] = XK_S(fl)(v, XK_FMA(g[k], a, -XK_S(per_mean)(v, t, cx->d, cx->inv)));
         else
@@ -448,6 +472,7 @@ static XK_T XK_S(neg_log_o)(const xv_variant *v, XK_T zk, const XK_S(xv_row) *st
     case XV_LOGSHIFT:
         return -XK_S(sub)(v, XK_S(sub)(v, zk, st->m), st->ls);
     case XV_LSE:
+    case XV_LOGADDEXP:
         return XK_S(sub)(v, XK_S(add)(v, st->m, st->ls), zk);
     default:
         return XK_S(add)(v, XK_S(sub)(v, st->m, zk), st->ls);
@@ -459,7 +484,7 @@ static XK_T XK_S(row_loss)(const XK_S(xv_ctx) *cx, size_t r, XK_T *scratch)
     const xv_variant *v = cx->v;
     const xc_problem *p = cx->p;
     const XK_T *z = XK_S(row_of)(p->logits, p, r);
-    XK_T w = p->labels != NULL ? XK_S(row_w)(p, r, 1) : (XK_T)1;
+    XK_T w = p->labels != NULL ? XK_S(row_w)(v, p, r, 1) : (XK_T)1;
     if (w == 0)
         return 0;
     XK_S(xv_row) st;
@@ -469,7 +494,7 @@ static XK_T XK_S(row_loss)(const XK_S(xv_ctx) *cx, size_t r, XK_T *scratch)
     const XK_T *y = XK_S(row_of)(p->probs, p, r);
     XK_T acc = 0;
     for (size_t k = 0; k < p->classes; k++) {
-        XK_T wy = XK_S(mul)(v, XK_S(class_w)(p, k, 1), XK_S(ld)(v, y, k));
+        XK_T wy = XK_S(mul)(v, XK_S(class_w)(v, p, k, 1), XK_S(ld)(v, y, k));
         if (wy != 0)    /* never 0 * -inf at a masked class */
             acc = XK_S(add)(v, acc, XK_S(mul)(v, wy, XK_S(neg_log_o)(v, XK_S(ld)(v, z, k), &st)));
     }

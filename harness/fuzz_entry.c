@@ -1,0 +1,169 @@
+/* xentcheck-fuzz: libFuzzer (and AFL++) entry point.
+ *
+ * Each input is decoded into a case (bytes_case.h), every property of `run`
+ * is evaluated on it with the inline executor, and the first violation is
+ * printed (property, target, the case in case-file format) before abort(),
+ * so that the engine keeps the input as an artifact; `xentcheck replay`
+ * decodes the artifact the same way and reproduces the failure.
+ *
+ * libFuzzer traces integer comparisons, never float ones, so the entry
+ * point also reports integer features of each case (exponent buckets of the
+ * largest logit, of its distance to the overflow threshold and to the label)
+ * through libFuzzer's extra counters: reaching a new bucket is new coverage.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "casefile.h"
+#include "exec.h"
+#include "fuzz_decode.h"
+#include "gen.h"
+#include "props.h"
+#include "registry.h"
+
+typedef struct fuzz_state {
+    xc__registry *reg;
+    const xc_target *target;
+    xc__exec *exec;
+    xc__bytes_config cfg;
+} fuzz_state;
+
+static fuzz_state state;
+
+static void die(const char *what, const char *detail)
+{
+    fprintf(stderr, "xentcheck-fuzz: %s%s\n", what, detail);
+    exit(2);
+}
+
+static void setup(void)
+{
+    char err[512];
+    const char *plugin = getenv("XENTCHECK_PLUGIN");
+    state.reg = xc__registry_new(1);
+    if (!state.reg)
+        die("out of memory", "");
+    if (plugin && *plugin && xc__registry_load_plugin(state.reg, plugin, err, sizeof err))
+        die("", err);
+    const xc__entry *e = xc__bytes_target(state.reg, getenv("XENTCHECK_TARGET"), plugin);
+    if (!e)
+        die("unknown target (XENTCHECK_TARGET; see 'xentcheck list'): ",
+            getenv("XENTCHECK_TARGET") ? getenv("XENTCHECK_TARGET") : XC__BYTES_DEFAULT_TARGET);
+    state.target = e->target;
+    state.cfg = xc__bytes_config_for(e->target);
+    state.exec = xc__exec_new(e->target, &(xc__exec_config){.inline_mode = 1});
+    if (!state.exec)
+        die("cannot create the inline executor", "");
+}
+
+const xc__bytes_config *xc__fuzz_bytes_config(void)
+{
+    if (!state.target)
+        setup();
+    return &state.cfg;
+}
+
+const xc_target *xc__fuzz_target(void)
+{
+    if (!state.target)
+        setup();
+    return state.target;
+}
+
+/* --- integer features of a case ----------------------------------------- */
+
+#if defined(__clang__) && defined(__linux__) && !defined(XC_FUZZ_NO_FEATURES)
+#define XC_EXTRA_COUNTERS __attribute__((section("__libfuzzer_extra_counters"), used))
+#else
+#define XC_EXTRA_COUNTERS
+#endif
+
+enum { FEAT_SLOTS = 64, FEAT_GROUPS = 4 };
+XC_EXTRA_COUNTERS static uint8_t features[FEAT_GROUPS * FEAT_SLOTS];
+
+/* 0 for 0, 63 for inf/NaN, else the binary exponent mapped to 1..62. */
+static unsigned exp_bucket(double x)
+{
+    if (x == 0)
+        return 0;
+    if (!isfinite(x))
+        return 63;
+    int e = ilogb(x);
+    return (unsigned)(e < -30 ? 1 : e > 31 ? 62 : e + 31);
+}
+
+static void feature(unsigned group, unsigned slot)
+{
+    uint8_t *f = &features[group * FEAT_SLOTS + slot % FEAT_SLOTS];
+    if (*f < 255)
+        (*f)++;
+}
+
+static void row_features(const xc__case *c, size_t r, double ov)
+{
+    const double *z = c->logits + r * c->ld;
+    double m = -INFINITY;
+    unsigned odd = 0;
+    for (size_t k = 0; k < c->classes; k++) {
+        odd |= isnan(z[k]) ? 1u : z[k] == INFINITY ? 2u : z[k] == -INFINITY ? 4u : 0u;
+        m = isfinite(z[k]) && z[k] > m ? z[k] : m;
+    }
+    feature(3, odd * 8 + (c->classes < 8 ? (unsigned)c->classes : 7));
+    if (m == -INFINITY)
+        return;
+    double q = floor(8 * m / ov);
+    feature(0, (unsigned)(q < -32 ? 0 : q > 31 ? 63 : q + 32));
+    feature(1, exp_bucket(m));
+    if (c->labels && !xc__case_row_ignored(c, r))
+        feature(2, exp_bucket(m - z[c->labels[r]]));
+}
+
+static void case_features(const xc__case *c)
+{
+    double ov = xc__gen_exp_overflow(c->dtype);
+    for (size_t r = 0; r < c->batch; r++)
+        row_features(c, r, ov);
+}
+
+/* --- the entry point ---------------------------------------------------- */
+
+static void violation(void *ctx, const char *property, const xc__case *c,
+                      const char *message)
+{
+    (void)ctx;
+    xc__case_meta meta = {{0}, {0}};
+    snprintf(meta.target, sizeof meta.target, "%s", state.target->name);
+    snprintf(meta.property, sizeof meta.property, "%s", property);
+    fprintf(stderr, "\n==xentcheck== property %s fails on target %s\n%s\n", property,
+            state.target->name, message);
+    xc__casefile_print(stderr, c, &meta);
+    fprintf(stderr, "==xentcheck== replay the artifact: xentcheck replay%s%s "
+            "--target %s FILE\n", getenv("XENTCHECK_PLUGIN") ? " --plugin " : "",
+            getenv("XENTCHECK_PLUGIN") ? getenv("XENTCHECK_PLUGIN") : "",
+            state.target->name);
+    abort();
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    xc__fuzz_target();
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    xc__case *c = xc__bytes_to_case(data, size, xc__fuzz_bytes_config());
+    if (!c)
+        return 0;
+    case_features(c);
+    xc__prop_env env = {.target = state.target, .exec = state.exec, .tol_factor = 1,
+                        .sink = {.fail = violation}};
+    xc__props_run_case(&env, c);
+    xc__case_free(c);
+    return 0;
+}
