@@ -24,6 +24,7 @@ typedef struct run_state {
     size_t capsamples;
     size_t hangs;
     int shrink;                 /* shrink failing cases before saving them */
+    double shrink_left;         /* seconds of shrinking left for this target */
 } run_state;
 
 static double now_seconds(void)
@@ -127,20 +128,23 @@ static char *shrunk_message(const xc__case *from, const xc__case *to,
 /* A smaller case failing PROPERTY like C, found with a predicate whose sink
  * never reaches the report; NULL when shrinking is off or impossible (a
  * hang: every try would wait for the timeout). *MSG gets its message. */
-static xc__case *shrink_failure(const run_state *st, const char *property,
+static xc__case *shrink_failure(run_state *st, const char *property,
                                 const xc__case *c, const char *message, char **msg)
 {
-    if (!st->shrink || strcmp(property, XC__P_HANG) == 0)
+    if (!st->shrink || st->shrink_left <= 0 || strcmp(property, XC__P_HANG) == 0)
         return NULL;
     const xc_target *t = st->entry->target;
     xc__shrink_props p = {.target = t, .exec = st->env->exec,
                           .tol_factor = st->env->tol_factor, .property = property};
-    xc__shrink_config sc = {.caps = t->caps, .max_classes = t->max_classes};
+    xc__shrink_config sc = {.caps = t->caps, .max_classes = t->max_classes,
+                            .time_limit_s = st->shrink_left};
     xc__shrink_stats ss;
     xc__case_meta meta = {{0}, {0}};
     snprintf(meta.target, sizeof meta.target, "%s", t->name);
     snprintf(meta.property, sizeof meta.property, "%s", property);
+    double t0 = now_seconds();
     xc__case *small = xc__shrink(c, &sc, xc__shrink_props_pred, &p, &ss);
+    st->shrink_left -= now_seconds() - t0;
     if (small)
         *msg = shrunk_message(c, small, &ss, &meta, ss.accepted ? p.message : message);
     return small;
@@ -339,6 +343,7 @@ int xc__check_target(const xc__entry *entry, const xc__check_config *cfg,
     if (begin(entry, cfg, out, &st, &env) != 0)
         return end(&st, &env, t0), -1;
     st.shrink = !cfg->no_shrink;
+    st.shrink_left = XC__SHRINK_DEFAULT_TIME;  /* for all failures of the target */
     size_t cases = cfg->cases ? cfg->cases : XC__CHECK_DEFAULT_CASES;
     double budget = cfg->time_budget_s > 0 ? cfg->time_budget_s : XC__CHECK_DEFAULT_TIME;
     xc__gen_config gc = gen_config(entry->target, cfg);

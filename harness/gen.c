@@ -344,6 +344,8 @@ static xc__case *edge_shape_case(xc__pcg32 *g, const xc__gen_config *cfg,
     if (n * ld > cfg->max_elements)
         n = cfg->max_elements / ld ? cfg->max_elements / ld : 1;
     xc__label_kind kind = draw_label_kind(g, cfg->caps);
+    if (e->label_last && (cfg->caps & XC_CAP_INDEX_LABELS))
+        kind = XC__LABELS_INDEX; /* label truncation bugs need index labels */
     int weights = e->full && (cfg->caps & XC_CAP_WEIGHTS);
     xc__case *c = xc__case_new(cfg->dtype, n, h, ld, kind, weights);
     if (c && e->full && (cfg->caps & XC_CAP_MEAN))
