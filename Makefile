@@ -51,3 +51,6 @@ clean:
 .PHONY: install
 install: build
 	$(CMAKE) --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# make fuzz, fuzz-smoke, fuzz-afl (docs/fuzzing.md)
+include mk/fuzz.mk

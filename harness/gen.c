@@ -395,8 +395,10 @@ static void edge_ignore(xc__pcg32 *g, xc__case *c, uint32_t caps)
 {
     if (c->label_kind != XC__LABELS_INDEX || !(caps & XC_CAP_IGNORE_INDEX))
         return;
-    c->has_ignore_index = 1;
-    c->ignore_index = -100;
+    if (!c->has_ignore_index) { /* keep a value rows may already carry */
+        c->has_ignore_index = 1;
+        c->ignore_index = -100;
+    }
     for (size_t r = 0; r < c->batch; r++)
         if (c->batch > 1 && chance(g, 0.3))
             c->labels[r] = c->ignore_index;

@@ -13,11 +13,32 @@
  * mean nothing. The terms' magnitude before the mean's division is
  * loss_scale * D; a sixteenth of the largest finite value leaves room for
  * the rounding of a sum of such terms. */
+static long double largest_term(const xc__prop_base *b)
+{
+    const xc__case *c = b->c;
+    long double big = 0;
+    for (size_t r = 0; r < c->batch; r++) {
+        const xc__ref_row *row = &b->ref.rows[r];
+        if (row->kind != XC__ROW_FINITE)
+            continue;
+        long double lse = fabsl(row->max) + row->log_sum;
+        for (size_t k = 0; k < c->classes; k++) {
+            double z = c->logits[r * c->ld + k];
+            if (isfinite(z))
+                big = fmaxl(big, lse + fabsl((long double)z));
+        }
+    }
+    return big;
+}
+
+/* Besides the terms' sum, a correct target forms lse - z_k before
+ * multiplying by y_k (or Y lse and y_k z_k separately): those must be
+ * representable too. */
 static int loss_representable(const xc__prop_base *b)
 {
     long double max = b->c->dtype == XC_F32 ? FLT_MAX : DBL_MAX;
     long double d = b->ref.denom > 1 ? b->ref.denom : 1;
-    return b->ref.loss_scale * d < max / 16;
+    return b->ref.loss_scale * d < max / 16 && largest_term(b) < max / 16;
 }
 
 static int has_loss(const xc__prop_base *b)

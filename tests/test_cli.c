@@ -229,8 +229,10 @@ START_TEST(replay_errors)
     expect(ARGS("replay"), 2, NULL, "no case file");
     expect(ARGS("replay", "/nonexistent/case.case"), 2, NULL,
            "/nonexistent/case.case");
+    /* Not a case file: replayed as a fuzzer artifact (bytes decoded into a
+     * case for the default target, which holds on it). */
     char *junk = write_temp(dir, "crash-1234", "\x01\x02garbage\n");
-    expect(ARGS("replay", junk), 2, NULL, "not a xentcheck case file");
+    expect(ARGS("replay", junk), 0, "NOT REPRODUCED", NULL);
     snprintf(text, sizeof text, CASE_F64, "");
     char *anon = write_temp(dir, "anon.case", text);
     expect(ARGS("replay", anon), 2, NULL, "no target");

@@ -97,7 +97,10 @@ static void row_features(const xc__case *c, size_t r, seen *s, double overflow)
         int64_t y = c->labels[r];
         s->label0 |= y == 0;
         s->label_last |= y == (int64_t)c->classes - 1;
-        expect(s, y == c->ignore_index || z[y] != -INFINITY, "the label is masked");
+        int ignored = c->has_ignore_index && y == c->ignore_index;
+        int in_range = y >= 0 && y < (int64_t)c->classes;
+        expect(s, ignored || in_range, "a label out of range");
+        expect(s, ignored || !in_range || z[y] != -INFINITY, "the label is masked");
         return;
     }
     long double sum = 0;

@@ -8,8 +8,8 @@
 
 static float poly_expf(float x)
 {
-    if (isnan(x))
-        return x;
+    if (isnan(x) || x > 88.0f)
+        return isnan(x) ? x : INFINITY;
     if (x < -104.0f)
         return 0.0f;
     float n = nearbyintf(x * 1.44269504f);
