@@ -63,12 +63,17 @@ xc__case *xc__case_clone(const xc__case *c)
         memcpy(d->probs, c->probs, values * sizeof(double));
     if (c->weights)
         memcpy(d->weights, c->weights, c->classes * sizeof(double));
-    d->reduction = c->reduction;
-    d->has_ignore_index = c->has_ignore_index;
-    d->ignore_index = c->ignore_index;
-    d->seed = c->seed;
-    d->index = c->index;
+    xc__case_copy_settings(d, c);
     return d;
+}
+
+void xc__case_copy_settings(xc__case *dst, const xc__case *src)
+{
+    dst->reduction = src->reduction;
+    dst->has_ignore_index = src->has_ignore_index;
+    dst->ignore_index = src->ignore_index;
+    dst->seed = src->seed;
+    dst->index = src->index;
 }
 
 void xc__case_free(xc__case *c)

@@ -45,6 +45,10 @@ xc__case *xc__case_new(xc_dtype dtype, size_t batch, size_t classes, size_t ld,
 xc__case *xc__case_clone(const xc__case *c);
 void xc__case_free(xc__case *c);
 
+/* Copy what is not an array: reduction, ignore_index and the provenance
+ * (seed, index), which keeps the properties' random streams of SRC. */
+void xc__case_copy_settings(xc__case *dst, const xc__case *src);
+
 /* Round every stored value to the case's dtype (no-op for f64). Generators
  * compute in double and call this once, so a case always holds exactly what
  * the target will see. */

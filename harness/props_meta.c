@@ -126,10 +126,8 @@ static xc__case *single_row(const xc__case *c, size_t r)
     }
     if (c->labels)
         v->labels[0] = c->labels[r];
-    v->has_ignore_index = c->has_ignore_index;
-    v->ignore_index = c->ignore_index;
-    v->seed = c->seed;
-    v->index = c->index;
+    xc__case_copy_settings(v, c);
+    v->reduction = XC_REDUCE_SUM; /* the row alone, summed */
     return v;
 }
 

@@ -89,11 +89,7 @@ static xc__case *without_rows(const xc__case *c, size_t first, size_t count)
     }
     if (c->weights)
         memcpy(d->weights, c->weights, c->classes * sizeof(double));
-    d->reduction = c->reduction;
-    d->has_ignore_index = c->has_ignore_index;
-    d->ignore_index = c->ignore_index;
-    d->seed = c->seed;
-    d->index = c->index;
+    xc__case_copy_settings(d, c);
     return d;
 }
 
@@ -179,11 +175,7 @@ static xc__case *without_classes(const xc__case *c, const unsigned char *drop,
         return NULL;
     copy_kept_classes(c, d, drop);
     remap_labels(c, d, drop);
-    d->reduction = c->reduction;
-    d->has_ignore_index = c->has_ignore_index;
-    d->ignore_index = c->ignore_index;
-    d->seed = c->seed;
-    d->index = c->index;
+    xc__case_copy_settings(d, c);
     return d;
 }
 
@@ -250,11 +242,7 @@ static xc__case *with_ld(const xc__case *c, size_t ld)
         memcpy(d->labels, c->labels, c->batch * sizeof *c->labels);
     if (c->weights)
         memcpy(d->weights, c->weights, c->classes * sizeof(double));
-    d->reduction = c->reduction;
-    d->has_ignore_index = c->has_ignore_index;
-    d->ignore_index = c->ignore_index;
-    d->seed = c->seed;
-    d->index = c->index;
+    xc__case_copy_settings(d, c);
     return d;
 }
 
