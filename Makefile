@@ -5,6 +5,8 @@
 #   make test-asan  only the sanitizer build and suite (build-asan/)
 #   make clean      remove both build directories
 #   make install    build, then install into PREFIX (default /usr/local)
+#   make bench      build, then print the figures README quotes: detection
+#                   of the mutants, cost per case, gradcheck side by side
 # WERROR=1 turns warnings into errors (CI does); JOBS sets the parallelism.
 
 BUILD_DIR := build
@@ -18,7 +20,7 @@ PREFIX    ?= /usr/local
 XC_WERROR := $(if $(filter 1 ON on yes YES true,$(WERROR)),ON,OFF)
 CONFIGURE := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXC_WERROR=$(XC_WERROR)
 
-.PHONY: all build deps run test test-asan clean
+.PHONY: all build deps run test test-asan clean bench
 
 all: build
 
@@ -42,6 +44,14 @@ test-asan: deps
 	$(CMAKE) -S . -B $(ASAN_DIR) $(CONFIGURE) -DXC_SANITIZE=ON
 	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
 	$(CTEST) --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+
+# The benchmarks (bench/): python3-torch is installed for the gradcheck
+# comparison only here.
+bench: build
+	./scripts/install-deps.sh --bench
+	./$(BUILD_DIR)/bench/detect
+	./$(BUILD_DIR)/bench/cost
+	./bench/gradcheck.py $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -6,7 +6,8 @@
 # defined. Each adapter adds its sources to xentcheck_targets and the
 # definition XC_HAVE_<LIB>, which targets/lib/registry_libs.c reads.
 set(XC_LIB_DIR "${PROJECT_SOURCE_DIR}/targets/lib")
-target_sources(xentcheck_targets PRIVATE "${XC_LIB_DIR}/registry_libs.c")
+target_sources(xentcheck_targets PRIVATE "${XC_LIB_DIR}/registry_libs.c"
+  "${XC_LIB_DIR}/findings.c")
 target_include_directories(xentcheck_targets PRIVATE "${XC_LIB_DIR}")
 
 # xc_library(LIB FOUND DOC): the option XC_WITH_<LIB>, default FOUND; fails
@@ -25,14 +26,10 @@ function(xc_library lib found doc)
   endif()
 endfunction()
 
-# The C++ adapters: C++17, and the C executables then link with the C++
-# driver (CMake propagates the static library's link language).
-function(xc_enable_cxx)
-  get_property(langs GLOBAL PROPERTY ENABLED_LANGUAGES)
-  if(NOT "CXX" IN_LIST langs)
-    enable_language(CXX)
-  endif()
-endfunction()
+# The C++ adapters (libtorch, dlib, tiny-dnn) call enable_language(CXX) in
+# their own file, at file scope: inside a function it would leave the
+# compiler's feature variables in the function's scope. The C executables
+# then link with the C++ driver (CMake propagates the link language).
 
 # ---- SLEEF (libsleef-dev): x86-64 only, one file per vector extension.
 pkg_check_modules(XC_SLEEF QUIET IMPORTED_TARGET sleef)
@@ -65,3 +62,8 @@ if(XC_USE_ONEDNN)
     "${XC_LIB_DIR}/onednn.c" "${XC_LIB_DIR}/onednn_prim.c")
   target_link_libraries(xentcheck_targets PUBLIC DNNL::dnnl)
 endif()
+
+# ---- The C++ adapters, one file each: libtorch, dlib, tiny-dnn.
+include("${CMAKE_CURRENT_LIST_DIR}/lib_torch.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/lib_dlib.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/lib_tinydnn.cmake")

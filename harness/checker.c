@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "gen.h"
 #include "props.h"
+#include "report_stats.h"
 #include "shrink.h"
 
 typedef struct run_state {
@@ -92,16 +93,22 @@ static char *replay_line(const run_state *st, const char *path)
     return s;
 }
 
-static void print_failure(const run_state *st, const xc__failure *f)
+void xc__print_failure(FILE *log, const char *target, const xc__failure *f,
+                       int with_files)
 {
-    FILE *log = st->cfg->log;
-    if (!log)
-        return;
     fprintf(log, "FAIL %s: property %s (seed 0x%" PRIx64 ", case %" PRIu64 ")\n%s\n",
-            st->entry->target->name, f->property, f->seed, f->case_index, f->message);
-    if (st->cfg->case_dir) /* replaying a file: its own command reproduces it */
+            target, f->property, f->seed, f->case_index, f->message);
+    if (with_files)
         fprintf(log, "  case file: %s\n  replay: %s\n",
                 f->case_file ? f->case_file : "(could not be saved)", f->replay);
+}
+
+static void print_failure(const run_state *st, const xc__failure *f)
+{
+    /* replaying a file (no case_dir): its own command reproduces it */
+    if (st->cfg->log)
+        xc__print_failure(st->cfg->log, st->entry->target->name, f,
+                          st->cfg->case_dir != NULL);
 }
 
 /* MESSAGE of the shrunk failure, how it was shrunk, and the shrunk case
@@ -287,6 +294,22 @@ static void finish_report(run_state *st)
             t->properties[t->nproperties++] = strdup(xc__property_names[i]);
 }
 
+/* The known finding of E, if any, as the report states it. */
+static void set_finding(const xc__entry *e, xc__target_report *t)
+{
+    const xc__finding *f = e->finding;
+    size_t n = 0;
+    if (f == NULL)
+        return;
+    while (f->properties && f->properties[n])
+        n++;
+    t->finding = strdup(f->reason);
+    t->expected = calloc(n + 1, sizeof *t->expected);
+    for (size_t i = 0; t->expected && i < n; i++)
+        if ((t->expected[t->nexpected] = strdup(f->properties[i])) != NULL)
+            t->nexpected++;
+}
+
 static void report_init(const xc__entry *e, xc__target_report *t)
 {
     *t = (xc__target_report){0};
@@ -296,6 +319,7 @@ static void report_init(const xc__entry *e, xc__target_report *t)
     t->dtype = e->target->dtype;
     t->caps = e->target->caps;
     t->pass = 1;
+    set_finding(e, t);
 }
 
 static int begin(const xc__entry *e, const xc__check_config *cfg,
@@ -304,6 +328,8 @@ static int begin(const xc__entry *e, const xc__check_config *cfg,
     report_init(e, out);
     *st = (run_state){.entry = e, .cfg = cfg, .out = out, .env = env};
     xc__exec_config ec = {.timeout_s = cfg->timeout_s, .inline_mode = cfg->inline_mode};
+    if (e->origin && strcmp(e->origin, "library") == 0)
+        xc__library_prepare(e->target);
     *env = (xc__prop_env){.target = e->target, .tol_factor = cfg->tol_factor > 0 ? cfg->tol_factor : 1,
                           .sink = {sink_fail, sink_ran, sink_accuracy, st}};
     env->exec = xc__exec_new(e->target, &ec);
@@ -316,6 +342,8 @@ static int end(run_state *st, xc__prop_env *env, double t0)
 {
     xc__exec_free(env->exec);
     finish_report(st);
+    xc__failures_sort(st->out);
+    xc__finding_settle(st->out);
     st->out->timing.seconds = now_seconds() - t0;
     if (env->harness_error && st->cfg->log)
         fprintf(st->cfg->log, "xentcheck: internal error (out of memory) while checking %s\n",
@@ -347,7 +375,10 @@ int xc__check_target(const xc__entry *entry, const xc__check_config *cfg,
     size_t cases = cfg->cases ? cfg->cases : XC__CHECK_DEFAULT_CASES;
     double budget = cfg->time_budget_s > 0 ? cfg->time_budget_s : XC__CHECK_DEFAULT_TIME;
     xc__gen_config gc = gen_config(entry->target, cfg);
-    for (size_t i = 0; i < cases && !env.stop && !env.harness_error; i++) {
+    size_t step = cfg->shard_count ? cfg->shard_count : 1;
+    size_t first = cfg->shard_count ? cfg->shard_index : 0;
+    size_t mine = cases > first ? (cases - first + step - 1) / step : 0;
+    for (size_t i = first; i < cases && !env.stop && !env.harness_error; i += step) {
         if (now_seconds() - t0 >= budget) {
             out->stopped_early = 1;
             break;
@@ -361,7 +392,7 @@ int xc__check_target(const xc__entry *entry, const xc__check_config *cfg,
         out->cases++;
         xc__case_free(c);
         if (cfg->progress)
-            cfg->progress(cfg->progress_ctx, out->cases, cases, out->nfailures,
+            cfg->progress(cfg->progress_ctx, out->cases, mine, out->nfailures,
                           now_seconds() - t0, budget);
     }
     return end(&st, &env, t0);

@@ -28,6 +28,11 @@ typedef struct xc__check_config {
     FILE *log;               /* failures are printed here; NULL = silent */
     int inline_mode;         /* run targets in-process (no isolation) */
     int no_shrink;           /* 1 = save failing cases as found, unshrunk */
+    /* Shard SHARD_INDEX of SHARD_COUNT (0 = unsharded): only the cases i
+     * with i % SHARD_COUNT == SHARD_INDEX of the first CASES are checked;
+     * the shards of one run partition its cases, and merging their reports
+     * (xc__report_merge) gives the unsharded report. */
+    size_t shard_index, shard_count;
     /* Called after every case (may be NULL): cases done of TOTAL, failures
      * so far, seconds elapsed and the time budget. */
     void (*progress)(void *ctx, size_t done, size_t total, size_t failures,
@@ -47,6 +52,12 @@ typedef struct xc__check_config {
  * verdict), non-zero on a harness error (message printed to cfg->log). */
 int xc__check_target(const xc__entry *entry, const xc__check_config *cfg,
                      xc__target_report *out);
+
+/* Print failure F of TARGET to LOG as the check loop does: property,
+ * seed, case and message, then (WITH_FILES) the case file and the replay
+ * command. */
+void xc__print_failure(FILE *log, const char *target, const xc__failure *f,
+                       int with_files);
 
 /* Evaluate every applicable property on one given case (replay). */
 int xc__check_case(const xc__entry *entry, const xc__case *c,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "registry.h"
+#include "report.h"
 
 enum { XC__EXIT_PASS = 0, XC__EXIT_FAIL = 1, XC__EXIT_USAGE = 2 };
 
@@ -61,6 +62,16 @@ xc__registry *xc__cli_registry(const xc__cli_strings *plugins, int mutants);
 
 /* Is NAME one of the mutant targets? (For a helpful "add --mutants".) */
 int xc__cli_is_mutant_name(const char *name);
+
+/* Check shard JOB (of the N given to xc__cli_run_jobs) into OUT, a fresh
+ * report with its run fields set; 0, or -1 on a harness error. */
+typedef int (*xc__cli_shard_fn)(void *ctx, size_t job, xc__run_report *out);
+
+/* Run FN for jobs 0..JOBS-1 in as many worker processes at once and merge
+ * their reports into MERGED (the caller frees it, also after an error).
+ * 0, or -1 with the reason in ERR (a worker failed, reports conflict). */
+int xc__cli_run_jobs(size_t jobs, xc__cli_shard_fn fn, void *ctx,
+                     xc__run_report *merged, char *err, size_t errlen);
 
 /* S quoted for a POSIX shell when it needs quoting, appended to BUF
  * (capacity LEN, NUL-terminated); -1 when it does not fit. */

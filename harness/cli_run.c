@@ -15,12 +15,14 @@
 
 #include "checker.h"
 #include "report.h"
+#include "report_stats.h"
 
 static const char run_help[] =
     "usage: xentcheck run [--target NAME]... [--plugin PATH]... [--seed S]\n"
     "                     [--cases N] [--time S] [--max-classes H]\n"
     "                     [--timeout S] [--tol-factor F] [--report DIR]\n"
-    "                     [--format json,junit,md,html] [--mutants] [--quiet]\n"
+    "                     [--format json,junit,md,html] [--jobs N]\n"
+    "                     [--shard K/N] [--no-shrink] [--mutants] [--quiet]\n"
     "\n"
     "Checks each selected target against generated cases and writes the\n"
     "reports. Without --target: every built-in (non-mutant) target, or, when\n"
@@ -41,6 +43,12 @@ static const char run_help[] =
     "                       are saved in DIR/cases\n"
     "  -f, --format LIST    report formats among json,junit,md,html (default\n"
     "                       all): report.json, junit.xml, summary.md, index.html\n"
+    "  -j, --jobs N         split each target's cases over N worker processes\n"
+    "                       (default 1); the report is the same\n"
+    "      --shard K/N      check only shard K (1..N) of N: the cases i with\n"
+    "                       i mod N = K-1; 'xentcheck report merge' of the N\n"
+    "                       reports equals the unsharded report\n"
+    "      --no-shrink      save failing cases as found, without shrinking\n"
     "  -m, --mutants        allow naming the deliberately broken mutants\n"
     "  -q, --quiet          no progress line and no failure details on stderr\n"
     "  -h, --help           show this help\n"
@@ -48,18 +56,25 @@ static const char run_help[] =
     "On a terminal, stderr shows a progress line (coloured unless NO_COLOR\n"
     "is set).\n"
     "\n"
-    "Exit status: 0 every target holds, 1 a target failed, 2 bad usage.\n";
+    "Exit status: 0 every target holds (a target with a known finding holds\n"
+    "when it fails exactly as documented), 1 a target failed, 2 bad usage.\n";
 
-enum { OPT_TIME = 256, OPT_MAX_CLASSES, OPT_TIMEOUT, OPT_TOL_FACTOR };
+enum { OPT_TIME = 256, OPT_MAX_CLASSES, OPT_TIMEOUT, OPT_TOL_FACTOR, OPT_SHARD,
+       OPT_NO_SHRINK };
+
+/* More jobs than this is a typing error, not a machine. */
+#define MAX_JOBS 1024
 
 typedef struct run_opts {
     xc__cli_strings targets, plugins;
     uint64_t seed;
     size_t cases, max_classes;
+    size_t jobs;                         /* 0 or 1: in this process */
+    size_t shard_index, shard_count;     /* 0-based index; count 0: none */
     double time_s, timeout_s, tol_factor;
     const char *timeout_arg, *tol_arg;   /* as typed, for replay lines */
     const char *report_dir;
-    int formats, mutants, quiet, help;
+    int formats, mutants, quiet, help, no_shrink;
 } run_opts;
 
 static const struct option run_longs[] = {
@@ -73,6 +88,9 @@ static const struct option run_longs[] = {
     { "tol-factor", required_argument, NULL, OPT_TOL_FACTOR },
     { "report", required_argument, NULL, 'r' },
     { "format", required_argument, NULL, 'f' },
+    { "jobs", required_argument, NULL, 'j' },
+    { "shard", required_argument, NULL, OPT_SHARD },
+    { "no-shrink", no_argument, NULL, OPT_NO_SHRINK },
     { "mutants", no_argument, NULL, 'm' },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
@@ -100,6 +118,43 @@ static int parse_report_dir(run_opts *o, const char *s)
     return 0;
 }
 
+static int parse_jobs(run_opts *o, const char *s)
+{
+    if (xc__cli_parse_count("--jobs", s, &o->jobs) != 0)
+        return -1;
+    if (o->jobs == 0 || o->jobs > MAX_JOBS) {
+        xc__cli_error("run: --jobs must be between 1 and %d, not '%s'", MAX_JOBS, s);
+        return -1;
+    }
+    return 0;
+}
+
+/* "K/N" with 1 <= K <= N. */
+static int parse_shard(run_opts *o, const char *s)
+{
+    char k[32], n[32];
+    const char *slash = strchr(s, '/');
+    size_t klen = slash ? (size_t)(slash - s) : 0;
+    size_t ki = 0, ni = 0;
+    if (!slash || klen == 0 || klen >= sizeof k || strlen(slash + 1) >= sizeof n) {
+        xc__cli_error("run: --shard: '%s' is not K/N (e.g. 2/4)", s);
+        return -1;
+    }
+    memcpy(k, s, klen);
+    k[klen] = 0;
+    snprintf(n, sizeof n, "%s", slash + 1);
+    if (xc__cli_parse_count("--shard", k, &ki) != 0 ||
+        xc__cli_parse_count("--shard", n, &ni) != 0)
+        return -1;
+    if (ni == 0 || ki == 0 || ki > ni) {
+        xc__cli_error("run: --shard %s: K must be between 1 and N", s);
+        return -1;
+    }
+    o->shard_index = ki - 1;
+    o->shard_count = ni;
+    return 0;
+}
+
 /* One option; -1 after printing the error. */
 static int run_option(run_opts *o, int c, char **argv)
 {
@@ -119,6 +174,9 @@ static int run_option(run_opts *o, int c, char **argv)
         return xc__cli_parse_positive("--tol-factor", optarg, &o->tol_factor);
     case 'r': return parse_report_dir(o, optarg);
     case 'f': return parse_format(o, optarg);
+    case 'j': return parse_jobs(o, optarg);
+    case OPT_SHARD: return parse_shard(o, optarg);
+    case OPT_NO_SHRINK: o->no_shrink = 1; return 0;
     case 'm': o->mutants = 1; return 0;
     case 'q': o->quiet = 1; return 0;
     case 'h': o->help = 1; return 0;
@@ -134,7 +192,7 @@ static int parse_run(int argc, char **argv, run_opts *o)
     o->formats = XC__FMT_JSON | XC__FMT_JUNIT | XC__FMT_MD | XC__FMT_HTML;
     optind = 0;   /* GNU: 0 re-initialises getopt for a fresh argv */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":t:p:s:n:r:f:mqh", run_longs, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, ":t:p:s:n:r:f:j:mqh", run_longs, NULL)) != -1)
         if (run_option(o, c, argv) != 0)
             return XC__EXIT_USAGE;
     if (optind < argc) {
@@ -322,16 +380,31 @@ static void print_failed_properties(const xc__target_report *t)
         printf("%s %s", i ? "," : "", t->failures[i].property);
 }
 
+/* PASS, FAIL; with a known finding XFAIL (failed exactly as documented)
+ * or XPASS (passed: the finding no longer holds, which fails the run). */
+static const char *verdict_word(const xc__target_report *t)
+{
+    if (t->finding || t->nexpected)
+        return t->pass ? "XPASS" : t->expected_ok ? "XFAIL" : "FAIL";
+    return t->pass ? "PASS" : "FAIL";
+}
+
 /* "PASS xc.f64.shifted  2000 cases  worst 3.1 u (0.02 of bound)  1.93 s" */
 static void print_summary(const xc__target_report *t)
 {
-    printf("%s %s  %zu case%s%s", t->pass ? "PASS" : "FAIL", t->name, t->cases,
+    printf("%s %s  %zu case%s%s", verdict_word(t), t->name, t->cases,
            t->cases == 1 ? "" : "s", t->stopped_early ? " (time budget)" : "");
     if (t->accuracy.count > 0)
         printf("  worst %.3g u (%.3g of bound)", t->accuracy.max_scaled,
                t->accuracy.max_ratio);
     if (!t->pass)
         print_failed_properties(t);
+    if ((t->finding || t->nexpected) && !t->expected_ok)
+        printf("  (known finding: expected to fail exactly");
+    for (size_t i = 0; (t->finding || t->nexpected) && !t->expected_ok && i < t->nexpected; i++)
+        printf("%s %s", i ? "," : "", t->expected[i]);
+    if ((t->finding || t->nexpected) && !t->expected_ok)
+        printf(")");
     printf("  %.2f s\n", t->timing.seconds);
     fflush(stdout);
 }
@@ -345,6 +418,8 @@ static xc__check_config check_config(const run_opts *o, const char *cases,
         .tol_factor = o->tol_factor, .case_dir = cases,
         .replay_prefix = prefix, .log = o->quiet ? NULL : progress_log(p),
         .progress = p->tty ? on_progress : NULL, .progress_ctx = p,
+        .no_shrink = o->no_shrink, .shard_index = o->shard_index,
+        .shard_count = o->shard_count,
     };
 }
 
@@ -376,7 +451,7 @@ static int check_all(const xc__entry **sel, size_t n,
 static int verdict(const xc__run_report *rr)
 {
     for (size_t i = 0; i < rr->ntargets; i++)
-        if (!rr->targets[i].pass)
+        if (!xc__target_holds(&rr->targets[i]))
             return XC__EXIT_FAIL;
     return XC__EXIT_PASS;
 }
@@ -392,24 +467,76 @@ static int write_reports(const xc__run_report *rr, const run_opts *o)
     return verdict(rr);
 }
 
+static int set_run_fields(xc__run_report *rr, const run_opts *o)
+{
+    rr->seed = o->seed;
+    rr->cases_requested = o->cases ? o->cases : XC__CHECK_DEFAULT_CASES;
+    rr->tool_version = strdup(XC_VERSION_STRING);
+    return rr->tool_version ? 0 : -1;
+}
+
+/* --jobs: what one worker process checks (xc__cli_shard_fn). */
+typedef struct shard_job {
+    const xc__entry **sel;
+    size_t n;
+    const run_opts *o;
+    xc__check_config cfg;    /* quiet: no log, no progress line */
+} shard_job;
+
+static int check_shard(void *ctx, size_t job, xc__run_report *out)
+{
+    const shard_job *s = ctx;
+    xc__check_config cfg = s->cfg;
+    size_t base = s->o->shard_count ? s->o->shard_count : 1;
+    cfg.shard_count = base * s->o->jobs;    /* shard k of K, split j ways */
+    cfg.shard_index = s->o->shard_index + base * job;
+    if (set_run_fields(out, s->o) != 0 ||
+        !(out->targets = calloc(s->n, sizeof *out->targets)))
+        return -1;
+    for (size_t i = 0; i < s->n; i++)
+        if (xc__check_target(s->sel[i], &cfg, &out->targets[out->ntargets++]) != 0)
+            return -1;
+    return 0;
+}
+
+/* The merged report of the --jobs workers into RR, then what a single
+ * process prints: each failure (unless --quiet) and a line per target. */
+static int check_jobs(const xc__entry **sel, size_t n, const xc__check_config *cfg,
+                      xc__run_report *rr, const run_opts *o)
+{
+    shard_job job = { .sel = sel, .n = n, .o = o, .cfg = *cfg };
+    char err[512];
+    job.cfg.log = NULL;
+    job.cfg.progress = NULL;
+    xc__run_report_free(rr);
+    if (xc__cli_run_jobs(o->jobs, check_shard, &job, rr, err, sizeof err) != 0) {
+        xc__cli_error("run: --jobs %zu: %s", o->jobs, err);
+        return XC__EXIT_USAGE;
+    }
+    for (size_t i = 0; i < rr->ntargets; i++) {
+        const xc__target_report *t = &rr->targets[i];
+        for (size_t f = 0; !o->quiet && f < t->nfailures; f++)
+            xc__print_failure(stderr, t->name, &t->failures[f], 1);
+        print_summary(t);
+    }
+    return XC__EXIT_PASS;
+}
+
 /* Check and report; the caller owns REG and SEL. */
 static int run_selected(const xc__entry **sel, size_t n, const run_opts *o)
 {
-    xc__run_report rr = { .seed = o->seed,
-                          .cases_requested = o->cases ? o->cases
-                                                      : XC__CHECK_DEFAULT_CASES };
+    xc__run_report rr = { 0 };
     char *prefix = replay_prefix(o);
     char *cases = case_dir(o->report_dir);
     int rc = XC__EXIT_USAGE;
-    rr.tool_version = strdup(XC_VERSION_STRING);
-    if (!prefix || !cases || !rr.tool_version) {
+    if (!prefix || !cases || set_run_fields(&rr, o) != 0) {
         xc__cli_error("out of memory");
     } else {
         progress p;
         progress_init(&p, o, n);
         xc__check_config cfg = check_config(o, cases, prefix, &p);
         double t0 = now_seconds();
-        rc = check_all(sel, n, &cfg, &rr, &p);
+        rc = o->jobs > 1 ? check_jobs(sel, n, &cfg, &rr, o) : check_all(sel, n, &cfg, &rr, &p);
         rr.timing.seconds = now_seconds() - t0;
         if (cfg.log && cfg.log != stderr)
             fclose(cfg.log);

@@ -73,6 +73,7 @@ static int add_entry(xc__registry *reg, const xc_target *t, const char *origin,
     e->target = t;
     e->origin = origin;
     e->is_mutant = is_mutant;
+    e->finding = NULL;
     reg->entries[reg->count++] = e;
     return 0;
 }
@@ -84,6 +85,18 @@ static int add_table(xc__registry *reg, const xc_target *table, size_t n,
         if (add_entry(reg, &table[i], origin, is_mutant) != 0)
             return -1;
     return 0;
+}
+
+/* Attach the known findings to the library targets they name. */
+static void attach_findings(xc__registry *reg)
+{
+    size_t n = 0;
+    const xc__finding *f = xc__library_findings(&n);
+    for (size_t i = 0; f != NULL && i < n; i++)
+        for (size_t j = 0; j < reg->count; j++)
+            if (strcmp(reg->entries[j]->origin, "library") == 0 &&
+                strcmp(reg->entries[j]->target->name, f[i].target) == 0)
+                reg->entries[j]->finding = &f[i];
 }
 
 xc__registry *xc__registry_new(int with_mutants)
@@ -98,6 +111,7 @@ xc__registry *xc__registry_new(int with_mutants)
         n = 0;
         table = xc__library_targets(&n);
         rc = add_table(reg, table, table ? n : 0, "library", 0);
+        attach_findings(reg);
     }
     if (rc == 0 && with_mutants) {
         n = 0;

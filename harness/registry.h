@@ -16,10 +16,22 @@
 
 typedef struct xc__registry xc__registry;
 
+/* A known finding: a genuine defect of a real library that its target
+ * shows. The target is expected to fail exactly PROPERTIES (NULL-ended);
+ * CASE_FILE (relative to the source tree) is a committed case that
+ * reproduces it with `xentcheck replay`. */
+typedef struct xc__finding {
+    const char *target;
+    const char *reason;            /* one paragraph: the defect and its cause */
+    const char *const *properties; /* the properties it fails, NULL-ended */
+    const char *case_file;         /* e.g. "corpus/findings/x.case" */
+} xc__finding;
+
 typedef struct xc__entry {
     const xc_target *target;
     const char *origin;  /* "builtin", "mutant" or the plugin path */
     int is_mutant;
+    const xc__finding *finding;  /* NULL unless a known finding */
 } xc__entry;
 
 /* Defined in targets/: the tables of built-in and mutant targets. */
@@ -28,6 +40,13 @@ const xc_target *xc__mutant_targets(size_t *count);
 /* Defined in targets/lib/: adapters to real libraries built in (SLEEF,
  * oneDNN, ...); count 0 when none is. */
 const xc_target *xc__library_targets(size_t *count);
+/* Defined in targets/lib/registry_libs.c: ready library target T for a
+ * check before the check loop forks its worker (an adapter that loads its
+ * library on demand loads it here). */
+void xc__library_prepare(const xc_target *t);
+/* Defined in targets/lib/findings.c: the known findings of those targets
+ * (only of adapters built in). */
+const xc__finding *xc__library_findings(size_t *count);
 
 /* A registry holding the built-in targets (and the mutants when
  * WITH_MUTANTS). NULL on out of memory. */

@@ -118,19 +118,6 @@ static void add_failure(merger *m, xc__target_report *t, const xc__failure *f)
         t->nfailures++;
 }
 
-/* Insertion sort by case index: stable, so failures found in one case keep
- * the order in which the check loop found them. */
-static void sort_failures(xc__target_report *t)
-{
-    for (size_t i = 1; i < t->nfailures; i++) {
-        xc__failure f = t->failures[i];
-        size_t j = i;
-        for (; j > 0 && t->failures[j - 1].case_index > f.case_index; j--)
-            t->failures[j] = t->failures[j - 1];
-        t->failures[j] = f;
-    }
-}
-
 /* ---- samples: concatenated, then in case order ---- */
 
 static int cmp_sample(const void *a, const void *b)
@@ -235,27 +222,14 @@ static void start_target(merger *m, xc__target_report *t, const xc__target_repor
             t->nexpected++;
 }
 
-/* The known finding holds when the target failed exactly the expected
- * properties, which only the union of the shards can tell. */
-static void set_expected_ok(xc__target_report *t)
-{
-    int ok = !t->pass && t->nexpected > 0;
-    for (size_t i = 0; ok && i < t->nfailures; i++)
-        ok = t->failures[i].property &&
-             has_string(t->expected, t->nexpected, t->failures[i].property);
-    for (size_t i = 0; ok && i < t->nexpected; i++)
-        ok = failure_of(t, t->expected[i]) != NULL;
-    t->expected_ok = ok;
-}
-
 static int finish_target(merger *m, xc__target_report *t)
 {
-    sort_failures(t);
+    xc__failures_sort(t);
     if (sort_samples(m, t) != 0)
         return -1;
     if (xc__accuracy_set_percentiles(t) != 0)
         return fail(m, "out of memory");
-    set_expected_ok(t);
+    xc__finding_settle(t);
     return 0;
 }
 

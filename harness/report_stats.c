@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "props.h"
 
 /* Bands follow the regimes of the reference: a handful of classes, a
  * vocabulary slice, a typical classifier head, a language-model vocabulary. */
@@ -92,6 +95,65 @@ void xc__format_float(char *buf, size_t len, float v)
         if (strtof(buf, NULL) == v)
             return;
     }
+}
+
+static int failed(const xc__target_report *t, const char *property)
+{
+    for (size_t i = 0; i < t->nfailures; i++)
+        if (t->failures[i].property && strcmp(t->failures[i].property, property) == 0)
+            return 1;
+    return 0;
+}
+
+static int expected(const xc__target_report *t, const char *property)
+{
+    for (size_t i = 0; i < t->nexpected; i++)
+        if (t->expected[i] && strcmp(t->expected[i], property) == 0)
+            return 1;
+    return 0;
+}
+
+static int property_rank(const char *name)
+{
+    for (int i = 0; name && xc__property_names[i]; i++)
+        if (strcmp(xc__property_names[i], name) == 0)
+            return i;
+    return 1 << 20;   /* names this build does not know: last */
+}
+
+static int failure_before(const xc__failure *a, const xc__failure *b)
+{
+    if (a->case_index != b->case_index)
+        return a->case_index < b->case_index;
+    return property_rank(a->property) < property_rank(b->property);
+}
+
+void xc__failures_sort(xc__target_report *t)
+{
+    for (size_t i = 1; i < t->nfailures; i++) {   /* few: insertion sort */
+        xc__failure f = t->failures[i];
+        size_t j = i;
+        for (; j > 0 && failure_before(&f, &t->failures[j - 1]); j--)
+            t->failures[j] = t->failures[j - 1];
+        t->failures[j] = f;
+    }
+}
+
+void xc__finding_settle(xc__target_report *t)
+{
+    int ok = !t->pass && t->nexpected > 0;
+    for (size_t i = 0; ok && i < t->nfailures; i++)
+        ok = t->failures[i].property && expected(t, t->failures[i].property);
+    for (size_t i = 0; ok && i < t->nexpected; i++)
+        ok = t->expected[i] && failed(t, t->expected[i]);
+    t->expected_ok = ok;
+}
+
+int xc__target_holds(const xc__target_report *t)
+{
+    if (t->finding || t->nexpected)
+        return t->expected_ok;
+    return t->pass;
 }
 
 const char *xc__verdict_text(const xc__target_report *t)

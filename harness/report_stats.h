@@ -48,6 +48,21 @@ int xc__accuracy_set_percentiles(xc__target_report *t);
  * failure" when T failed exactly the properties of its known finding. */
 const char *xc__verdict_text(const xc__target_report *t);
 
+/* Set T->expected_ok: T has a known finding, failed, and the properties it
+ * failed are exactly the expected ones (the check loop at the end of a
+ * target, and `report merge`, which alone sees every shard's failures). */
+void xc__finding_settle(xc__target_report *t);
+
+/* Order T's failures (one per property) by the case they were found in,
+ * then by property in xc__property_names order: the check loop's report
+ * and a merge of shards list them alike. */
+void xc__failures_sort(xc__target_report *t);
+
+/* Whether T holds for the exit status: a target without a known finding
+ * passes; one with a finding fails exactly as expected (one that starts
+ * passing, or fails differently, does not hold). */
+int xc__target_holds(const xc__target_report *t);
+
 /* A JSON number for the float V: the shortest "%.Ng" (N = 6..9) that reads
  * back as the same float. BUF holds at least 32 bytes. */
 void xc__format_float(char *buf, size_t len, float v);

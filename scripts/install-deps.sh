@@ -12,11 +12,19 @@ PACKAGES="cmake gcc clang make pkg-config check libsubunit-dev libmpfr-dev
 libgmp-dev libcjson-dev libxml2-utils"
 # groff formats the man page in its test (tests/man/check-man.sh).
 PACKAGES="$PACKAGES groff-base"
-# Real libraries checked as built-in targets (targets/lib/).
-PACKAGES="$PACKAGES libsleef-dev libdnnl-dev"
+# Real libraries checked as built-in targets (targets/lib/). oneDNN's
+# CMake package looks for OpenCL (its GPU runtime), which libdnnl-dev only
+# recommends; libtorch, dlib and tiny-dnn are C++ (g++), and tiny-dnn's
+# headers include cereal's without the package depending on it.
+PACKAGES="$PACKAGES libsleef-dev libdnnl-dev ocl-icd-opencl-dev"
+PACKAGES="$PACKAGES g++ libtorch-dev libdlib-dev tiny-dnn libcereal-dev"
 # index.html: its charting libraries come from the npm registry at build
 # time (npm ci), and its test renders it in headless Chromium.
 PACKAGES="$PACKAGES chromium"
+# make bench: PyTorch's gradcheck, timed beside xentcheck (bench/gradcheck.py).
+if [ "${1:-}" = "--bench" ]; then
+    PACKAGES="$PACKAGES python3-torch"
+fi
 if ! command -v npm >/dev/null 2>&1; then
     PACKAGES="$PACKAGES nodejs npm"
 fi

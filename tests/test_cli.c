@@ -156,6 +156,14 @@ START_TEST(bad_numbers)
     expect(ARGS("run", "--format", "xml"), 2, NULL, "--format");
     expect(ARGS("run", "--format", "json,"), 2, NULL, "--format");
     expect(ARGS("run", "--report", ""), 2, NULL, "--report");
+    expect(ARGS("run", "--jobs", "0"), 2, NULL, "--jobs");
+    expect(ARGS("run", "--jobs", "100000"), 2, NULL, "--jobs");
+    expect(ARGS("run", "--shard", "0/2"), 2, NULL, "--shard");
+    expect(ARGS("run", "--shard", "3/2"), 2, NULL, "--shard");
+    expect(ARGS("run", "--shard", "1/0"), 2, NULL, "--shard");
+    expect(ARGS("run", "--shard", "2"), 2, NULL, "--shard");
+    expect(ARGS("run", "--shard", "/2"), 2, NULL, "--shard");
+    expect(ARGS("run", "--shard", "1/2/3"), 2, NULL, "--shard");
 }
 END_TEST
 
@@ -410,6 +418,141 @@ START_TEST(breaker_fails_and_replays)
 END_TEST
 #endif
 
+/* ---- --shard, --jobs, --no-shrink ---- */
+
+/* Remove what names the report's own directory (case files, replay lines)
+ * from every failure of ROOT, keeping only the case file's base name. */
+static void strip_paths(cJSON *root)
+{
+    cJSON *t, *f;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "targets"))
+        cJSON_ArrayForEach(f, cJSON_GetObjectItem(t, "failures")) {
+            const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(f, "case_file"));
+            const char *base = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+            cJSON_AddStringToObject(f, "case_base", base ? base : "");
+            cJSON_DeleteItemFromObjectCaseSensitive(f, "case_file");
+            cJSON_DeleteItemFromObjectCaseSensitive(f, "replay");
+        }
+}
+
+/* stable_json() of DIR without the paths that name DIR. */
+static char *portable_json(const char *dir)
+{
+    char *path = path_in(dir, "report.json");
+    cJSON *root = load_json(path);
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "timing");
+    strip_paths(root);
+    char *s = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    free(path);
+    return s;
+}
+
+#ifdef XC_TEST_BREAKER_DIR
+/* A target that fails (so failures are merged too) and one that passes,
+ * unshrunk so that every run saves the very case it met. */
+#define SHARD_RUN(plugin, dir, ...)                                              \
+    run_cli(ARGS("run", "--plugin", plugin, "--target", "breaker.row_sum",         \
+                 "--target", "xc.f32.shifted", "--cases", "36", "--time", "100",   \
+                 "--no-shrink", "--report", dir, "--quiet", __VA_ARGS__))
+
+static void breaker_path(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s.so", XC_TEST_BREAKER_DIR, name);
+}
+
+START_TEST(shards_merge_to_the_single_run)
+{
+    char plugin[1024];
+    breaker_path(plugin, sizeof plugin, "row_sum");
+    char *one = temp_dir(), *merged = temp_dir(), *shard[3];
+    cli_result r = SHARD_RUN(plugin, one, "--seed", "7");
+    ck_assert_msg(r.status == 1, "single run: status %d\n%s", r.status, r.err);
+    result_free(&r);
+    const char *which[] = { "1/3", "2/3", "3/3" };
+    char *reports[3];
+    for (int i = 0; i < 3; i++) {
+        shard[i] = temp_dir();
+        r = SHARD_RUN(plugin, shard[i], "--seed", "7", "--shard", which[i]);
+        ck_assert_msg(r.status <= 1, "shard %s: status %d\n%s", which[i], r.status, r.err);
+        result_free(&r);
+        reports[i] = path_in(shard[i], "report.json");
+    }
+    expect(ARGS("report", "merge", reports[0], reports[1], reports[2], "-o", merged),
+           0, NULL, NULL);
+    char *a = portable_json(one), *b = portable_json(merged);
+    ck_assert_ptr_nonnull(strstr(a, "\"verdict\":\"fail\""));
+    ck_assert_str_eq(a, b);
+    cJSON_free(a);
+    cJSON_free(b);
+    for (int i = 0; i < 3; i++) {
+        free(reports[i]);
+        remove_tree(shard[i]);
+        free(shard[i]);
+    }
+    remove_tree(one);
+    remove_tree(merged);
+    free(one);
+    free(merged);
+}
+END_TEST
+
+START_TEST(jobs_give_the_single_run)
+{
+    char plugin[1024];
+    breaker_path(plugin, sizeof plugin, "row_sum");
+    char *one = temp_dir(), *three = temp_dir();
+    cli_result r = SHARD_RUN(plugin, one, "--seed", "9");
+    ck_assert_int_eq(r.status, 1);
+    result_free(&r);
+    r = SHARD_RUN(plugin, three, "--seed", "9", "--jobs", "3");
+    ck_assert_msg(r.status == 1, "--jobs 3: status %d\n%s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "FAIL breaker.row_sum"));
+    ck_assert_ptr_nonnull(strstr(r.out, "PASS xc.f32.shifted"));
+    result_free(&r);
+    char *a = portable_json(one), *b = portable_json(three);
+    ck_assert_str_eq(a, b);
+    cJSON_free(a);
+    cJSON_free(b);
+    /* Not quiet: the failure and its replay line still reach stderr. */
+    remove_tree(three);
+    r = run_cli(ARGS("run", "--plugin", plugin, "--cases", "20", "--jobs", "2",
+                     "--report", three));
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "FAIL breaker.row_sum: property row_sum"));
+    ck_assert_ptr_nonnull(strstr(r.err, "replay: xentcheck replay"));
+    result_free(&r);
+    remove_tree(one);
+    remove_tree(three);
+    free(one);
+    free(three);
+}
+END_TEST
+
+/* Shrinking is on by default and --no-shrink turns it off. */
+START_TEST(no_shrink_keeps_the_case_found)
+{
+    char plugin[1024];
+    breaker_path(plugin, sizeof plugin, "row_sum");
+    char *dir = temp_dir();
+    for (int shrink = 0; shrink < 2; shrink++) {
+        cli_result r = run_cli(shrink ? ARGS("run", "--plugin", plugin, "--cases", "20",
+                                             "--report", dir, "--quiet")
+                                      : ARGS("run", "--plugin", plugin, "--cases", "20",
+                                             "--report", dir, "--quiet", "--no-shrink"));
+        ck_assert_int_eq(r.status, 1);
+        result_free(&r);
+        char *json = stable_json(dir);
+        ck_assert_msg((strstr(json, "shrunk from") != NULL) == shrink,
+                      "shrink %d: %s", shrink, json);
+        cJSON_free(json);
+        remove_tree(dir);
+    }
+    free(dir);
+}
+END_TEST
+#endif
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -431,6 +574,9 @@ static Suite *cli_suite(void)
     tcase_add_test(runs, run_all_builtins_default);
     tcase_add_test(runs, same_seed_same_report);
 #ifdef XC_TEST_BREAKER_DIR
+    tcase_add_test(runs, shards_merge_to_the_single_run);
+    tcase_add_test(runs, jobs_give_the_single_run);
+    tcase_add_test(runs, no_shrink_keeps_the_case_found);
     tcase_add_loop_test(runs, breaker_fails_and_replays, 0,
                         (int)(sizeof breakers / sizeof *breakers));
 #endif

@@ -21,6 +21,10 @@ const xc_target *xc__dlib_targets(size_t *count);
 const xc_target *xc__tinydnn_targets(size_t *count);
 const xc_target *xc__torch_targets(size_t *count);
 
+/* Load the libtorch module now (torch_lazy.c), in the process that will
+ * fork the workers. */
+void xc__torch_prepare(void);
+
 /* Every available adapter's targets, in the order above. The table is
  * built on the first call and lives until exit. */
 const xc_target *xc__library_targets(size_t *count);

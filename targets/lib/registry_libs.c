@@ -2,6 +2,8 @@
  * (XC_HAVE_<LIB>, cmake/libraries.cmake), concatenated once. */
 #include "libs.h"
 
+#include <string.h>
+
 #define MAX_LIBRARY_TARGETS 64
 
 typedef const xc_target *(*table_fn)(size_t *count);
@@ -44,4 +46,13 @@ const xc_target *xc__library_targets(size_t *count)
         collect();
     *count = nall;
     return nall ? all : NULL;
+}
+
+void xc__library_prepare(const xc_target *t)
+{
+    (void)t;
+#ifdef XC_HAVE_TORCH
+    if (strncmp(t->name, "torch.", 6) == 0)
+        xc__torch_prepare();
+#endif
 }

@@ -1,0 +1,238 @@
+/* Cost benchmark: what checking one case costs, against the floor, one
+ * call of the target's own gradient.
+ *
+ * For H = 10 .. 10^6 classes (one row, index label, sum, logits uniform in
+ * [-8, 8], seed fixed), prints per target:
+ *   grad     median time of one direct call of target->grad (the floor);
+ *   inline   median time of the full check of the case with the inline
+ *            executor: reference, every property, FD, all their calls;
+ *   isolated the same with the isolated executor (forked worker, guard
+ *            pages, timeouts: what `xentcheck run` uses);
+ *   ratios   inline / grad and isolated / grad;
+ *   calls    target calls (grad + loss) one check makes.
+ * Medians of REPS runs (fewer at large H), on one thread. Then the peak
+ * memory of one isolated check at H = 10^6, in a fresh process: the
+ * harness's growth over its baseline and the worker's peak, against the
+ * problem's bytes (logits, label and gradient in the target's dtype).
+ *
+ * usage: cost [TARGET]...   (default: xc.f64.shifted xc.f32.shifted)
+ * Exit status 0, or 2 on bad usage or a harness error.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "case.h"
+#include "exec.h"
+#include "pcg32.h"
+#include "props.h"
+#include "registry.h"
+
+static const size_t class_counts[] = { 10, 100, 1000, 10000, 100000, 1000000 };
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Enough repetitions for a stable median, fewer where one takes long. */
+static size_t reps_for(size_t classes)
+{
+    return classes >= 1000000 ? 5 : classes >= 100000 ? 11 : 41;
+}
+
+static xc__case *make_case(xc_dtype dtype, size_t classes)
+{
+    xc__case *c = xc__case_new(dtype, 1, classes, classes, XC__LABELS_INDEX, 0);
+    if (!c)
+        return NULL;
+    xc__pcg32 rng;
+    xc__pcg32_seed(&rng, 2026, classes);
+    for (size_t k = 0; k < classes; k++)
+        c->logits[k] = 16.0 * ((double)xc__pcg32_next(&rng) / 4294967296.0) - 8.0;
+    c->labels[0] = (int64_t)(xc__pcg32_next(&rng) % classes);
+    c->reduction = XC_REDUCE_SUM;
+    c->seed = 1;
+    xc__case_round_to_dtype(c);
+    return c;
+}
+
+/* The target's own gradient, called directly on buffers of its dtype. */
+static double time_grad(const xc_target *t, const xc__case *c, size_t reps)
+{
+    size_t es = xc__dtype_size(t->dtype), n = c->classes;
+    void *z = malloc(n * es), *g = malloc(n * es);
+    double *v = malloc(reps * sizeof *v), med = -1;
+    if (z && g && v) {
+        for (size_t k = 0; k < n; k++) {
+            if (t->dtype == XC_F32)
+                ((float *)z)[k] = (float)c->logits[k];
+            else
+                ((double *)z)[k] = c->logits[k];
+        }
+        xc_problem p = { .dtype = t->dtype, .batch = 1, .classes = n, .ld = n,
+                         .logits = z, .labels = c->labels,
+                         .reduction = XC_REDUCE_SUM, .ignore_index = -100 };
+        t->grad(&p, g, t->ctx);   /* warm the caches and the pages */
+        for (size_t r = 0; r < reps; r++) {
+            double t0 = now_seconds();
+            t->grad(&p, g, t->ctx);
+            v[r] = now_seconds() - t0;
+        }
+        med = median(v, reps);
+    }
+    free(z);
+    free(g);
+    free(v);
+    return med;
+}
+
+typedef struct counts {
+    size_t failures;
+} counts;
+
+static void on_fail(void *ctx, const char *property, const xc__case *c, const char *msg)
+{
+    (void)property;
+    (void)c;
+    (void)msg;
+    ((counts *)ctx)->failures++;
+}
+
+/* Median time of the full check of C; *CALLS the target calls per check. */
+static double time_check(const xc_target *t, const xc__case *c, int inline_mode,
+                         size_t reps, size_t *failures)
+{
+    counts k = { 0 };
+    xc__exec_config ec = { .inline_mode = inline_mode, .timeout_s = 60 };
+    xc__prop_env env = { .target = t, .tol_factor = 1,
+                         .sink = { on_fail, NULL, NULL, &k } };
+    double *v = malloc(reps * sizeof *v), med = -1;
+    env.exec = xc__exec_new(t, &ec);
+    if (env.exec && v) {
+        xc__props_run_case(&env, c);   /* warm-up */
+        for (size_t r = 0; r < reps && !env.harness_error; r++) {
+            double t0 = now_seconds();
+            xc__props_run_case(&env, c);
+            v[r] = now_seconds() - t0;
+        }
+        med = env.harness_error ? -1 : median(v, reps);
+    }
+    *failures = k.failures;
+    xc__exec_free(env.exec);
+    free(v);
+    return med;
+}
+
+static double peak_mib(int who)
+{
+    struct rusage ru;
+    getrusage(who, &ru);
+    return (double)ru.ru_maxrss / 1024.0;   /* ru_maxrss is in KiB */
+}
+
+/* In a child: peak memory of one isolated check of an H-class case. */
+static void measure_memory(const xc_target *t, size_t h, int fd)
+{
+    double m[3] = { peak_mib(RUSAGE_SELF), -1, -1 };
+    xc__case *c = make_case(t->dtype, h);
+    size_t fails = 0;
+    if (c && time_check(t, c, 0, 1, &fails) >= 0) {
+        m[1] = peak_mib(RUSAGE_SELF);
+        m[2] = peak_mib(RUSAGE_CHILDREN);
+    }
+    xc__case_free(c);
+    _exit(write(fd, m, sizeof m) == (ssize_t)sizeof m ? 0 : 1);
+}
+
+static int memory_line(const xc_target *t, size_t h)
+{
+    int p[2];
+    double m[3];
+    if (pipe(p) != 0)
+        return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        measure_memory(t, h, p[1]);
+    close(p[1]);
+    ssize_t got = pid > 0 ? read(p[0], m, sizeof m) : -1;
+    close(p[0]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    if (got != (ssize_t)sizeof m || m[1] < 0)
+        return -1;
+    size_t es = xc__dtype_size(t->dtype);
+    double problem = (double)(2 * h * es + sizeof(int64_t)) / (1024.0 * 1024.0);
+    printf("peak memory, one isolated check at H=%zu: harness %.1f MiB over its "
+           "baseline of %.1f MiB (%.1fx the problem's %.1f MiB), worker %.1f MiB\n",
+           h, m[1] - m[0], m[0], (m[1] - m[0]) / problem, problem, m[2]);
+    return 0;
+}
+
+static int bench_target(const xc_target *t)
+{
+    printf("\n%s (%s)\n", t->name, xc__dtype_name(t->dtype));
+    printf("%9s %12s %12s %12s %9s %9s\n", "H", "grad", "inline", "isolated",
+           "inline/g", "isol./g");
+    for (size_t i = 0; i < sizeof class_counts / sizeof *class_counts; i++) {
+        size_t h = class_counts[i], reps = reps_for(h), fails = 0, fails2 = 0;
+        xc__case *c = make_case(t->dtype, h);
+        if (!c)
+            return -1;
+        double g = time_grad(t, c, reps);
+        double in = time_check(t, c, 1, reps, &fails);
+        double iso = time_check(t, c, 0, reps, &fails2);
+        xc__case_free(c);
+        if (g < 0 || in < 0 || iso < 0)
+            return -1;
+        printf("%9zu %10.2f us %10.2f us %10.2f us %9.1f %9.1f%s\n", h, g * 1e6,
+               in * 1e6, iso * 1e6, in / g, iso / g,
+               fails + fails2 ? "  (the check failed: not a valid figure)" : "");
+        fflush(stdout);
+    }
+    return memory_line(t, class_counts[sizeof class_counts / sizeof *class_counts - 1]);
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const defaults[] = { "xc.f64.shifted", "xc.f32.shifted" };
+    xc__registry *reg = xc__registry_new(0);
+    int rc = reg ? 0 : 2;
+    size_t n = argc > 1 ? (size_t)argc - 1 : 2;
+    printf("cost of checking one case (one row, index label, sum; medians)\n");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *name = argc > 1 ? argv[i + 1] : defaults[i];
+        const xc__entry *e = xc__registry_find(reg, name);
+        if (!e) {
+            fprintf(stderr, "cost: unknown target '%s'\n", name);
+            rc = 2;
+        } else if (bench_target(e->target) != 0) {
+            fprintf(stderr, "cost: harness error on %s\n", name);
+            rc = 2;
+        }
+    }
+    xc__registry_free(reg);
+    return rc;
+}
