@@ -16,6 +16,10 @@
  * probability rows as given, of any sum), adds the rows' losses in float_t
  * as network::get_loss does and, for the mean, multiplies by
  * float_t(1) / N as layer::update_weight does (rcp_batch_size). */
+/* tiny_dnn/util/util.h uses std::reverse and std::max_element without
+ * including <algorithm>; libstdc++ under g++ happens to bring it in, under
+ * clang (the fuzz build) it does not. */
+#include <algorithm>
 #include <cstdint>
 
 #include <tiny_dnn/activations/activation_function.h>
