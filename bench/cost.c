@@ -8,8 +8,7 @@
  *            executor: reference, every property, FD, all their calls;
  *   isolated the same with the isolated executor (forked worker, guard
  *            pages, timeouts: what `xentcheck run` uses);
- *   ratios   inline / grad and isolated / grad;
- *   calls    target calls (grad + loss) one check makes.
+ *   ratios   inline / grad and isolated / grad.
  * Medians of REPS runs (fewer at large H), on one thread. Then the peak
  * memory of one isolated check at H = 10^6, in a fresh process: the
  * harness's growth over its baseline and the worker's peak, against the
@@ -120,7 +119,7 @@ static void on_fail(void *ctx, const char *property, const xc__case *c, const ch
     ((counts *)ctx)->failures++;
 }
 
-/* Median time of the full check of C; *CALLS the target calls per check. */
+/* Median time of the full check of C; *FAILURES the violations seen. */
 static double time_check(const xc_target *t, const xc__case *c, int inline_mode,
                          size_t reps, size_t *failures)
 {

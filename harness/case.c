@@ -51,8 +51,43 @@ xc__case *xc__case_new(xc_dtype dtype, size_t batch, size_t classes, size_t ld,
 
 xc__case *xc__case_clone(const xc__case *c)
 {
-    xc__case *d = xc__case_new(c->dtype, c->batch, c->classes, c->ld,
-                               c->label_kind, c->weights != NULL);
+    return xc__case_clone_in(c, NULL);
+}
+
+/* The arrays of a clone of C from POOL; 0 or -1 (out of memory). */
+static int pooled_arrays(xc__case *d, const xc__case *c, xc__pool *pool)
+{
+    size_t values = c->batch * c->ld * sizeof(double);
+    d->pool = pool;
+    d->logits = xc__pool_get(pool, values);
+    if (c->labels)
+        d->labels = xc__pool_get(pool, c->batch * sizeof(int64_t));
+    if (c->probs)
+        d->probs = xc__pool_get(pool, values);
+    if (c->weights)
+        d->weights = xc__pool_get(pool, c->classes * sizeof(double));
+    return !d->logits || (c->labels && !d->labels) ||
+           (c->probs && !d->probs) || (c->weights && !d->weights) ? -1 : 0;
+}
+
+xc__case *xc__case_clone_in(const xc__case *c, xc__pool *pool)
+{
+    xc__case *d;
+    if (pool) {
+        d = calloc(1, sizeof *d);
+        if (d) {
+            *d = (xc__case){.dtype = c->dtype, .batch = c->batch,
+                            .classes = c->classes, .ld = c->ld,
+                            .label_kind = c->label_kind};
+            if (pooled_arrays(d, c, pool) != 0) {
+                xc__case_free(d);
+                d = NULL;
+            }
+        }
+    } else {
+        d = xc__case_new(c->dtype, c->batch, c->classes, c->ld, c->label_kind,
+                         c->weights != NULL);
+    }
     if (!d)
         return NULL;
     size_t values = c->batch * c->ld;
@@ -80,10 +115,10 @@ void xc__case_free(xc__case *c)
 {
     if (!c)
         return;
-    free(c->weights);
-    free(c->probs);
-    free(c->labels);
-    free(c->logits);
+    xc__pool_put(c->pool, c->weights);
+    xc__pool_put(c->pool, c->probs);
+    xc__pool_put(c->pool, c->labels);
+    xc__pool_put(c->pool, c->logits);
     free(c);
 }
 

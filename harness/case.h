@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "case_pool.h"
 #include "xentcheck/target.h"
 
 typedef enum xc__label_kind {
@@ -35,6 +36,8 @@ typedef struct xc__case {
     /* Provenance: the case is a pure function of (seed, index). */
     uint64_t seed;
     uint64_t index;
+    /* Where the arrays came from (xc__case_clone_in); NULL: malloc. */
+    xc__pool *pool;
 } xc__case;
 
 /* Allocate a zero-filled case of the given shape; arrays for labels or probs
@@ -43,6 +46,8 @@ typedef struct xc__case {
 xc__case *xc__case_new(xc_dtype dtype, size_t batch, size_t classes, size_t ld,
                        xc__label_kind kind, int with_weights);
 xc__case *xc__case_clone(const xc__case *c);
+/* A clone whose arrays come from POOL (and go back there when freed). */
+xc__case *xc__case_clone_in(const xc__case *c, xc__pool *pool);
 void xc__case_free(xc__case *c);
 
 /* Copy what is not an array: reduction, ignore_index and the provenance

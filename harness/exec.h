@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "case.h"
+#include "case_pool.h"
 #include "xentcheck/target.h"
 
 typedef enum xc__call_status {
@@ -70,6 +71,11 @@ xc__call_status xc__exec_grad(xc__exec *ex, const xc__case *c, uint32_t poison,
 /* Call TARGET->loss on case C; *LOSS_OUT receives the loss on XC__CALL_OK. */
 xc__call_status xc__exec_loss(xc__exec *ex, const xc__case *c, double *loss_out,
                               xc__call_result *res);
+
+/* A scratch pool that lives as long as EX: the properties keep their large
+ * arrays there between cases (created on first use; NULL when out of
+ * memory, which the pool functions accept as plain malloc/free). */
+xc__pool *xc__exec_pool(xc__exec *ex);
 
 /* Number of times the worker was (re)started: 1 + crashes/hangs/exits. */
 size_t xc__exec_restarts(const xc__exec *ex);

@@ -18,8 +18,17 @@ xc__exec *xc__exec_new(const xc_target *target, const xc__exec_config *cfg)
 
 void xc__exec_free(xc__exec *ex)
 {
-    if (ex)
-        ex->ops->destroy(ex);
+    if (!ex)
+        return;
+    xc__pool_free(ex->pool);
+    ex->ops->destroy(ex);
+}
+
+xc__pool *xc__exec_pool(xc__exec *ex)
+{
+    if (!ex->pool)
+        ex->pool = xc__pool_new();
+    return ex->pool;
 }
 
 xc__call_status xc__exec_grad(xc__exec *ex, const xc__case *c, uint32_t poison,
@@ -120,8 +129,15 @@ void xc__exec_build_problem(const xc__case *c, xc_dtype t,
 void xc__exec_poison_fill(void *buf, size_t bytes, uint32_t poison)
 {
     unsigned char *b = buf;
-    for (size_t i = 0; i + 4 <= bytes; i += 4)
-        memcpy(b + i, &poison, 4);
+    size_t words = bytes / 4, done = words ? 1 : 0;
+    if (words)
+        memcpy(b, &poison, 4);
+    /* Doubling copies: memcpy's speed for megabytes of poison. */
+    while (done < words) {
+        size_t n = done < words - done ? done : words - done;
+        memcpy(b + done * 4, b, n * 4);
+        done += n;
+    }
 }
 
 size_t xc__exec_poison_first_bad(const void *buf, size_t bytes,
@@ -155,18 +171,19 @@ int xc__exec_check_padding(const xc__case *c, xc_dtype t, const void *grad,
     return 0;
 }
 
-static double load_value(const void *src, size_t i, xc_dtype t)
-{
-    if (t == XC_F64)
-        return ((const double *)src)[i];
-    return ((const float *)src)[i];
-}
-
 void xc__exec_grad_to_double(const xc__case *c, xc_dtype t, const void *grad,
                              double *out)
 {
-    memset(out, 0, c->batch * c->ld * sizeof *out);
-    for (size_t r = 0; r < c->batch; r++)
-        for (size_t k = 0; k < c->classes; k++)
-            out[r * c->ld + k] = load_value(grad, r * c->ld + k, t);
+    size_t h = c->classes, pad = c->ld - c->classes;
+    for (size_t r = 0; r < c->batch; r++) {
+        double *o = out + r * c->ld;
+        if (t == XC_F64) {
+            memcpy(o, (const double *)grad + r * c->ld, h * sizeof *o);
+        } else {
+            const float *g = (const float *)grad + r * c->ld;
+            for (size_t k = 0; k < h; k++)
+                o[k] = g[k];
+        }
+        memset(o + h, 0, pad * sizeof *o);
+    }
 }

@@ -35,6 +35,7 @@ struct xc__exec {
     double timeout_s;        /* resolved: never 0 */
     size_t restarts;         /* isolated: workers started, not counting a
                                 new one for a larger arena; inline: 0 */
+    xc__pool *pool;          /* scratch for the callers (xc__exec_pool) */
 };
 
 /* Flavour constructors: each fills the head and returns it, or NULL. */

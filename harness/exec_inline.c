@@ -4,7 +4,10 @@
  * a hang takes the process down, and the timeout is not enforced. Every
  * input is a separate heap block of exactly its size, so a sanitizer sees a
  * read past its end; writes to inputs are found by comparing with a pristine
- * copy, writes around the gradient by poison canaries on both sides.
+ * copy, writes around the gradient by poison canaries on both sides. The
+ * blocks are kept from one call to the next while their sizes stay the same
+ * (a check calls the target about a dozen times on one shape), so a large
+ * case does not page-fault fresh memory on every call.
  */
 #include "exec_common.h"
 
@@ -14,9 +17,16 @@
 typedef struct call_bufs {
     xc__exec_inputs in;       /* what the target gets */
     xc__exec_inputs pristine; /* copies to compare with after the call */
+    size_t in_bytes[4];       /* current size of each input block */
     unsigned char *grad_block;
     size_t grad_bytes;
+    size_t grad_total;        /* size of grad_block */
 } call_bufs;
+
+typedef struct inl {
+    xc__exec head;
+    call_bufs b;              /* kept between calls */
+} inl;
 
 static const char *const input_names[4] = {"logits", "labels", "probs",
                                            "weights"};
@@ -45,20 +55,33 @@ static void free_bufs(call_bufs *b)
         free(*input_slot(&b->pristine, i));
     }
     free(b->grad_block);
+    *b = (call_bufs){0};
 }
 
-/* Allocate and fill the inputs and their copies; 0 or -1 (out of memory). */
+/* Input I and its copy as blocks of exactly N bytes (none when 0): the
+ * blocks of the last call when their size matches. 0 or -1 (out of memory). */
+static int size_input(call_bufs *b, int i, size_t n)
+{
+    if (b->in_bytes[i] == n && (n == 0 || *input_slot(&b->in, i)))
+        return 0;
+    free(*input_slot(&b->in, i));
+    free(*input_slot(&b->pristine, i));
+    *input_slot(&b->in, i) = n ? malloc(n) : NULL;
+    *input_slot(&b->pristine, i) = n ? malloc(n) : NULL;
+    b->in_bytes[i] = n;
+    if (n && (!*input_slot(&b->in, i) || !*input_slot(&b->pristine, i))) {
+        free_bufs(b);
+        return -1;
+    }
+    return 0;
+}
+
+/* Size and fill the inputs and their copies; 0 or -1 (out of memory). */
 static int make_inputs(const xc__case *c, xc_dtype t, call_bufs *b)
 {
-    for (int i = 0; i < 4; i++) {
-        size_t n = input_bytes(c, t, i);
-        if (!n)
-            continue;
-        *input_slot(&b->in, i) = malloc(n);
-        *input_slot(&b->pristine, i) = malloc(n);
-        if (!*input_slot(&b->in, i) || !*input_slot(&b->pristine, i))
+    for (int i = 0; i < 4; i++)
+        if (size_input(b, i, input_bytes(c, t, i)) != 0)
             return -1;
-    }
     xc__exec_fill_inputs(c, t, &b->in);
     for (int i = 0; i < 4; i++)
         if (input_bytes(c, t, i))
@@ -73,9 +96,15 @@ static int make_grad(const xc__case *c, xc_dtype t, uint32_t poison,
 {
     b->grad_bytes = xc__exec_extent(c) * xc__dtype_size(t);
     size_t total = b->grad_bytes + 2 * XC__EXEC_ZONE_MIN;
-    b->grad_block = malloc(total);
-    if (!b->grad_block)
+    if (total != b->grad_total || !b->grad_block) {
+        free(b->grad_block);
+        b->grad_block = malloc(total);
+        b->grad_total = b->grad_block ? total : 0;
+    }
+    if (!b->grad_block) {
+        free_bufs(b);
         return -1;
+    }
     xc__exec_poison_fill(b->grad_block, total, poison);
     return 0;
 }
@@ -94,10 +123,10 @@ static int check_inputs(const xc__case *c, xc_dtype t, call_bufs *b,
 {
     for (int i = 0; i < 4; i++) {
         size_t n = input_bytes(c, t, i);
+        if (n == 0 || memcmp(*input_slot(&b->in, i), *input_slot(&b->pristine, i), n) == 0)
+            continue;
         size_t at = first_diff(*input_slot(&b->in, i),
                                *input_slot(&b->pristine, i), n);
-        if (at == n)
-            continue;
         size_t es = i == 1 ? sizeof(int64_t) : xc__dtype_size(t);
         xc__exec_result(res, XC__CALL_WROTE_INPUT, 0,
                         "wrote %s element %zu", input_names[i], at / es);
@@ -159,20 +188,17 @@ static xc__call_status inline_grad(xc__exec *ex, const xc__case *c,
                                    xc__call_result *res)
 {
     xc_dtype t = ex->target->dtype;
-    call_bufs b = {0};
-    if (make_inputs(c, t, &b) != 0 || make_grad(c, t, poison, &b) != 0) {
-        free_bufs(&b);
+    call_bufs *b = &((inl *)ex)->b;
+    if (make_inputs(c, t, b) != 0 || make_grad(c, t, poison, b) != 0)
         return oom(res);
-    }
     xc_problem p;
-    xc__exec_build_problem(c, t, &b.in, &p);
-    void *grad = b.grad_block + XC__EXEC_ZONE_MIN;
+    xc__exec_build_problem(c, t, &b->in, &p);
+    void *grad = b->grad_block + XC__EXEC_ZONE_MIN;
     int rc = ex->target->grad(&p, grad, ex->target->ctx);
-    if (!check_inputs(c, t, &b, res) && !check_zones(&b, c, t, poison, res) &&
+    if (!check_inputs(c, t, b, res) && !check_zones(b, c, t, poison, res) &&
         !xc__exec_check_padding(c, t, grad, poison, res) &&
         verdict(rc, res) == XC__CALL_OK)
         xc__exec_grad_to_double(c, t, grad, grad_out);
-    free_bufs(&b);
     return res->status;
 }
 
@@ -180,23 +206,21 @@ static xc__call_status inline_loss(xc__exec *ex, const xc__case *c,
                                    double *loss_out, xc__call_result *res)
 {
     xc_dtype t = ex->target->dtype;
-    call_bufs b = {0};
-    if (make_inputs(c, t, &b) != 0) {
-        free_bufs(&b);
+    call_bufs *b = &((inl *)ex)->b;
+    if (make_inputs(c, t, b) != 0)
         return oom(res);
-    }
     xc_problem p;
-    xc__exec_build_problem(c, t, &b.in, &p);
+    xc__exec_build_problem(c, t, &b->in, &p);
     double loss = 0;
     int rc = ex->target->loss(&p, &loss, ex->target->ctx);
-    if (!check_inputs(c, t, &b, res) && verdict(rc, res) == XC__CALL_OK)
+    if (!check_inputs(c, t, b, res) && verdict(rc, res) == XC__CALL_OK)
         *loss_out = loss;
-    free_bufs(&b);
     return res->status;
 }
 
 static void inline_destroy(xc__exec *ex)
 {
+    free_bufs(&((inl *)ex)->b);
     free(ex);
 }
 
@@ -205,12 +229,12 @@ static const xc__exec_ops inline_ops = {inline_grad, inline_loss,
 
 xc__exec *xc__exec_inline_new(const xc_target *target, double timeout_s)
 {
-    xc__exec *ex = calloc(1, sizeof *ex);
-    if (!ex)
+    inl *w = calloc(1, sizeof *w);
+    if (!w)
         return NULL;
-    ex->ops = &inline_ops;
-    ex->target = target;
-    ex->timeout_s = timeout_s;
-    ex->restarts = 0; /* no worker process */
-    return ex;
+    w->head.ops = &inline_ops;
+    w->head.target = target;
+    w->head.timeout_s = timeout_s;
+    w->head.restarts = 0; /* no worker process */
+    return &w->head;
 }

@@ -104,10 +104,47 @@ static long double predicted_and_slack(const xc__case *c, const xc__bounds *b,
     return dot;
 }
 
+/* The loss where the central scheme measured it, phi(+-1) along DIR: the
+ * Richardson scheme's step is often twice the central one, and then its
+ * phi(+-1/2) are the same points. A target's loss is deterministic (the
+ * ABI's contract), so a point measured once is not measured again. */
+typedef struct fd_memo {
+    const fd_dir *dir;      /* NULL: nothing measured */
+    double plus, minus;     /* phi(+1), phi(-1) along DIR */
+} fd_memo;
+
+/* 1 when z + T D is z + S M->dir, element by element: the same case. */
+static int same_point(const xc__case *c, const fd_dir *d, double t,
+                      const fd_dir *m, double s)
+{
+    size_t n = c->batch * c->ld;
+    for (size_t i = 0; i < n; i++)
+        if (t * d->delta[i] != s * m->delta[i])
+            return 0;
+    return 1;
+}
+
+static int memo_lookup(const xc__case *c, const fd_dir *d, double t,
+                       const fd_memo *m, double *out)
+{
+    if (!m || !m->dir)
+        return 0;
+    if (same_point(c, d, t, m->dir, 1))
+        *out = m->plus;
+    else if (same_point(c, d, t, m->dir, -1))
+        *out = m->minus;
+    else
+        return 0;
+    return 1;
+}
+
 /* phi(t): the loss at z + t D. */
 static int eval_at(const xc__case *c, const fd_dir *d, double t, xc__case *work,
-                   xc__loss_at_fn loss_at, void *ctx, double *out)
+                   const fd_memo *memo, xc__loss_at_fn loss_at, void *ctx,
+                   double *out)
 {
+    if (memo_lookup(c, d, t, memo, out))
+        return 0;
     size_t n = c->batch * c->ld;
     for (size_t i = 0; i < n; i++)
         work->logits[i] = d->delta[i] != 0 ? c->logits[i] + t * d->delta[i] : c->logits[i];
@@ -117,21 +154,22 @@ static int eval_at(const xc__case *c, const fd_dir *d, double t, xc__case *work,
 static int central(const xc__case *c, const fd_dir *d, xc__case *work,
                    xc__loss_at_fn loss_at, void *ctx, xc__fd_result *out)
 {
-    int rc = eval_at(c, d, 1, work, loss_at, ctx, &out->loss_plus);
+    int rc = eval_at(c, d, 1, work, NULL, loss_at, ctx, &out->loss_plus);
     if (rc == 0)
-        rc = eval_at(c, d, -1, work, loss_at, ctx, &out->loss_minus);
+        rc = eval_at(c, d, -1, work, NULL, loss_at, ctx, &out->loss_minus);
     out->measured = ((long double)out->loss_plus - out->loss_minus) / 2;
     return rc;
 }
 
 static int richardson(const xc__case *c, const fd_dir *d, xc__case *work,
-                      xc__loss_at_fn loss_at, void *ctx, xc__fd_result *out)
+                      const fd_memo *memo, xc__loss_at_fn loss_at, void *ctx,
+                      xc__fd_result *out)
 {
     double p1 = 0, m1 = 0, p2 = 0, m2 = 0;
-    int rc = eval_at(c, d, 1, work, loss_at, ctx, &p1);
-    if (rc == 0) rc = eval_at(c, d, -1, work, loss_at, ctx, &m1);
-    if (rc == 0) rc = eval_at(c, d, 0.5, work, loss_at, ctx, &p2);
-    if (rc == 0) rc = eval_at(c, d, -0.5, work, loss_at, ctx, &m2);
+    int rc = eval_at(c, d, 1, work, memo, loss_at, ctx, &p1);
+    if (rc == 0) rc = eval_at(c, d, -1, work, memo, loss_at, ctx, &m1);
+    if (rc == 0) rc = eval_at(c, d, 0.5, work, memo, loss_at, ctx, &p2);
+    if (rc == 0) rc = eval_at(c, d, -0.5, work, memo, loss_at, ctx, &m2);
     long double d1 = ((long double)p1 - m1) / 2;
     long double d2 = (long double)p2 - m2;
     out->measured = (4 * d2 - d1) / 3;
@@ -155,7 +193,8 @@ static long double richardson_bound(const fd_dir *d, long double E)
 static int run_scheme(const xc__case *c, const xc__ref *ref, const xc__bounds *b,
                       double factor, const double *grad, const signed char *sign,
                       int use_richardson, fd_dir *d, xc__case *work,
-                      xc__loss_at_fn loss_at, void *ctx, xc__fd_result *out)
+                      const fd_memo *memo, xc__loss_at_fn loss_at, void *ctx,
+                      xc__fd_result *out)
 {
     long double E0 = xc__loss_bound(c, ref, factor, 1.0);
     long double K = 0;
@@ -172,7 +211,7 @@ static int run_scheme(const xc__case *c, const xc__ref *ref, const xc__bounds *b
     long double slack;
     out->predicted = predicted_and_slack(c, b, grad, d, &slack);
     out->bound = (use_richardson ? richardson_bound(d, E) : central_bound(d, E)) + slack;
-    int rc = use_richardson ? richardson(c, d, work, loss_at, ctx, out)
+    int rc = use_richardson ? richardson(c, d, work, memo, loss_at, ctx, out)
                             : central(c, d, work, loss_at, ctx, out);
     out->evaluated = rc == 0;
     out->informative = out->bound < fabsl(out->predicted);
@@ -188,24 +227,38 @@ int xc__fd_directional(const xc__case *c, const xc__ref *ref, const xc__bounds *
                        double factor, const double *grad, const signed char *sign,
                        xc__loss_at_fn loss_at, void *ctx, xc__fd_result *out)
 {
-    fd_dir d = {0};
-    d.delta = malloc(c->batch * c->ld * sizeof *d.delta);
-    xc__case *work = xc__case_clone(c);
+    return xc__fd_directional_in(c, ref, b, factor, grad, sign, loss_at, ctx,
+                                 NULL, out);
+}
+
+int xc__fd_directional_in(const xc__case *c, const xc__ref *ref,
+                          const xc__bounds *b, double factor, const double *grad,
+                          const signed char *sign, xc__loss_at_fn loss_at,
+                          void *ctx, xc__pool *pool, xc__fd_result *out)
+{
+    size_t bytes = c->batch * c->ld * sizeof(double);
+    fd_dir d = {0}, dr = {0};
+    d.delta = xc__pool_get(pool, bytes);
+    dr.delta = xc__pool_get(pool, bytes);
+    xc__case *work = xc__case_clone_in(c, pool);
     int rc = -1;
-    if (!d.delta || !work)
+    if (!d.delta || !dr.delta || !work)
         goto done;
-    rc = run_scheme(c, ref, b, factor, grad, sign, 0, &d, work, loss_at, ctx, out);
+    rc = run_scheme(c, ref, b, factor, grad, sign, 0, &d, work, NULL, loss_at, ctx, out);
     /* Both schemes are rigorous: a violation of either is a failure; when
      * both hold, keep the tighter. */
     if (rc == 0 && out->evaluated && xc__fd_holds(out) &&
         out->bound > 0.01L * fabsl(out->predicted)) {
         xc__fd_result rich;
-        rc = run_scheme(c, ref, b, factor, grad, sign, 1, &d, work, loss_at, ctx, &rich);
+        fd_memo memo = {&d, out->loss_plus, out->loss_minus};
+        rc = run_scheme(c, ref, b, factor, grad, sign, 1, &dr, work, &memo, loss_at,
+                        ctx, &rich);
         if (rc == 0 && rich.evaluated && (!xc__fd_holds(&rich) || rich.bound < out->bound))
             *out = rich;
     }
 done:
     xc__case_free(work);
-    free(d.delta);
+    xc__pool_put(pool, dr.delta);
+    xc__pool_put(pool, d.delta);
     return rc;
 }

@@ -49,6 +49,12 @@ typedef struct xc__fd_result {
 int xc__fd_directional(const xc__case *c, const xc__ref *ref, const xc__bounds *b,
                        double factor, const double *grad, const signed char *sign,
                        xc__loss_at_fn loss_at, void *ctx, xc__fd_result *out);
+/* The same with scratch arrays from POOL. A Richardson pass reuses the
+ * central pass's losses at points both measure (the same perturbed case). */
+int xc__fd_directional_in(const xc__case *c, const xc__ref *ref,
+                          const xc__bounds *b, double factor, const double *grad,
+                          const signed char *sign, xc__loss_at_fn loss_at,
+                          void *ctx, xc__pool *pool, xc__fd_result *out);
 
 /* 1 when the estimate agrees with the prediction within the bound (also
  * when nothing was evaluated). NaN never holds. */

@@ -115,9 +115,10 @@ static int base_setup(xc__prop_base *b, xc__prop_env *env, const xc__case *c)
     b->env = env;
     b->c = c;
     xc__gen_stream(&b->rng, c->seed, c->index, PURPOSE_PROPS);
-    b->grad = calloc(c->batch * c->ld, sizeof *b->grad);
-    if (!b->grad || xc__reference(c, &b->ref) != 0 ||
-        xc__bounds_compute(c, &b->ref, env->tol_factor, &b->bounds) != 0) {
+    b->pool = xc__exec_pool(env->exec);
+    b->grad = xc__pool_get(b->pool, c->batch * c->ld * sizeof *b->grad);
+    if (!b->grad || xc__reference_in(c, b->pool, &b->ref) != 0 ||
+        xc__bounds_compute_in(c, &b->ref, env->tol_factor, b->pool, &b->bounds) != 0) {
         env->harness_error = 1;
         return -1;
     }
@@ -128,7 +129,7 @@ static void base_teardown(xc__prop_base *b)
 {
     xc__bounds_free(&b->bounds);
     xc__ref_free(&b->ref);
-    free(b->grad);
+    xc__pool_put(b->pool, b->grad);
 }
 
 size_t xc__props_run_case(xc__prop_env *env, const xc__case *c)

@@ -71,6 +71,7 @@ typedef struct xc__prop_base {
     const xc__case *c;
     xc__ref ref;
     xc__bounds bounds;
+    xc__pool *pool;         /* the executor's scratch pool (or NULL) */
     double *grad;           /* target's gradient, batch * ld */
     int grad_ok;            /* the base call succeeded and was finite */
     xc__pcg32 rng;          /* property randomness of this case */

@@ -24,8 +24,9 @@ static long double largest_term(const xc__prop_base *b)
         long double lse = fabsl(row->max) + row->log_sum;
         for (size_t k = 0; k < c->classes; k++) {
             double z = c->logits[r * c->ld + k];
-            if (isfinite(z))
-                big = fmaxl(big, lse + fabsl((long double)z));
+            long double term = lse + fabsl((long double)z);
+            if (isfinite(z) && term > big)
+                big = term;
         }
     }
     return big;
@@ -133,8 +134,8 @@ static int run_direction(xc__prop_base *b, const signed char *sign, const char *
 {
     loss_ctx ctx = {b};
     xc__fd_result res;
-    int rc = xc__fd_directional(b->c, &b->ref, &b->bounds, b->env->tol_factor,
-                                b->grad, sign, loss_at, &ctx, &res);
+    int rc = xc__fd_directional_in(b->c, &b->ref, &b->bounds, b->env->tol_factor,
+                                   b->grad, sign, loss_at, &ctx, b->pool, &res);
     if (rc == 0 && !xc__fd_holds(&res))
         report_fd(b, &res, dir);
     return rc == 0 && xc__fd_holds(&res);
@@ -156,7 +157,7 @@ void xc__prop_fd(xc__prop_base *b)
     if (r == b->c->batch)
         return;
     size_t n = b->c->batch * b->c->ld;
-    signed char *sign = calloc(n, 1);
+    signed char *sign = xc__pool_get_zeroed(b->pool, n);
     if (!sign) {
         b->env->harness_error = 1;
         return;
@@ -172,5 +173,5 @@ void xc__prop_fd(xc__prop_base *b)
         snprintf(dir, sizeof dir, "the coordinate row %zu, class %zu", r, k);
         run_direction(b, sign, dir);
     }
-    free(sign);
+    xc__pool_put(b->pool, sign);
 }

@@ -7,7 +7,6 @@
  * different means the target is not deterministic. */
 #include "props.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static int first_difference(const xc__case *c, const double *x, const double *y,
@@ -34,20 +33,16 @@ static void report(xc__prop_base *b, const char *prop, const double *x,
                   why, desc, r, k, a, bb);
 }
 
-void xc__prop_memory(xc__prop_base *b)
+/* The base and the poison-B call differ at (R, K): a third call with poison
+ * B tells read-before-write from nondeterminism. */
+static void tell_apart(xc__prop_base *b, const double *again, size_t r, size_t k)
 {
     const xc__case *c = b->c;
-    double *again = calloc(c->batch * c->ld, sizeof *again);
-    double *third = calloc(c->batch * c->ld, sizeof *third);
-    size_t r, k;
-    xc__prop_ran(b, XC__P_DETERMINISM);
-    xc__prop_ran(b, XC__P_POISON);
-    if (!again || !third)
+    double *third = xc__pool_get(b->pool, c->batch * c->ld * sizeof *third);
+    size_t r3, k3;
+    if (!third)
         b->env->harness_error = 1;
-    else if (xc__prop_call_grad(b, c, XC__POISON_B, again, XC__P_POISON) == 0 &&
-             first_difference(c, b->grad, again, &r, &k) &&
-             xc__prop_call_grad(b, c, XC__POISON_B, third, XC__P_DETERMINISM) == 0) {
-        size_t r3, k3;
+    else if (xc__prop_call_grad(b, c, XC__POISON_B, third, XC__P_DETERMINISM) == 0) {
         if (!first_difference(c, again, third, &r3, &k3))
             report(b, XC__P_POISON, b->grad, again, r, k,
                    "the gradient depends on the buffer's prior content (read before write; "
@@ -56,6 +51,20 @@ void xc__prop_memory(xc__prop_base *b)
             report(b, XC__P_DETERMINISM, again, third, r3, k3,
                    "two calls on the same input gave different bits");
     }
-    free(third);
-    free(again);
+    xc__pool_put(b->pool, third);
+}
+
+void xc__prop_memory(xc__prop_base *b)
+{
+    const xc__case *c = b->c;
+    double *again = xc__pool_get(b->pool, c->batch * c->ld * sizeof *again);
+    size_t r, k;
+    xc__prop_ran(b, XC__P_DETERMINISM);
+    xc__prop_ran(b, XC__P_POISON);
+    if (!again)
+        b->env->harness_error = 1;
+    else if (xc__prop_call_grad(b, c, XC__POISON_B, again, XC__P_POISON) == 0 &&
+             first_difference(c, b->grad, again, &r, &k))
+        tell_apart(b, again, r, k);
+    xc__pool_put(b->pool, again);
 }

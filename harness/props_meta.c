@@ -26,7 +26,7 @@ static double round_to(xc_dtype t, double x)
 
 void xc__prop_shift(xc__prop_base *b)
 {
-    xc__case *v = xc__case_clone(b->c);
+    xc__case *v = xc__case_clone_in(b->c, b->pool);
     double offset = draw_offset(b);
     if (v)
         for (size_t i = 0; i < v->batch * v->ld; i++)
@@ -56,9 +56,9 @@ static void shuffle(xc__pcg32 *g, size_t *p, size_t n)
     }
 }
 
-static xc__case *permuted(const xc__case *c, const size_t *p)
+static xc__case *permuted(const xc__case *c, const size_t *p, xc__pool *pool)
 {
-    xc__case *v = xc__case_clone(c);
+    xc__case *v = xc__case_clone_in(c, pool);
     if (!v)
         return NULL;
     for (size_t r = 0; r < c->batch; r++) {
@@ -90,15 +90,15 @@ void xc__prop_permutation(xc__prop_base *b)
     const xc__case *c = b->c;
     if (c->classes < 2)
         return;
-    size_t *p = malloc(c->classes * sizeof *p);
-    double *back = calloc(c->batch * c->ld, sizeof *back);
+    size_t *p = xc__pool_get(b->pool, c->classes * sizeof *p);
+    double *back = xc__pool_get_zeroed(b->pool, c->batch * c->ld * sizeof *back);
     xc__variant var = {0};
     xc__prop_ran(b, XC__P_PERMUTATION);
     if (!p || !back) {
         b->env->harness_error = 1;
     } else {
         shuffle(&b->rng, p, c->classes);
-        if (xc__variant_eval(b, &var, permuted(c, p), 0, XC__P_PERMUTATION) == 0) {
+        if (xc__variant_eval(b, &var, permuted(c, p, b->pool), 0, XC__P_PERMUTATION) == 0) {
             unpermute(c, p, var.grad, back);
             xc__prop_compare(b, c, &b->ref, &b->bounds, back, NULL, XC__P_PERMUTATION,
                              "permuting the classes did not permute the gradient "
@@ -106,8 +106,8 @@ void xc__prop_permutation(xc__prop_base *b)
         }
     }
     xc__variant_free(&var);
-    free(back);
-    free(p);
+    xc__pool_put(b->pool, back);
+    xc__pool_put(b->pool, p);
 }
 
 /* Row R alone, as a batch of one with sum reduction. */

@@ -48,7 +48,7 @@ static void compare_other_rows(xc__prop_base *b, const xc__variant *var, size_t 
 
 void xc__prop_nonfinite(xc__prop_base *b)
 {
-    xc__case *v = xc__case_clone(b->c);
+    xc__case *v = xc__case_clone_in(b->c, b->pool);
     size_t j = xc__pcg32_below64(&b->rng, b->c->batch);
     if (v)
         poison_row(b, v, j);
@@ -63,24 +63,26 @@ void xc__prop_nonfinite(xc__prop_base *b)
     xc__variant_free(&var);
 }
 
-static int masked_value_ok(long double x, long double t, xc_dtype dtype)
+static int masked_value_ok(long double x, long double t, long double u,
+                           long double min_normal)
 {
-    long double u = xc__dtype_unit_roundoff(dtype);
     if (isnan(x) || x == 0)
         return 1;
-    return isfinite(x) && fabsl(x + t) <= 4 * u * fabsl(t) + xc__dtype_min_normal(dtype);
+    return isfinite(x) && fabsl(x + t) <= 4 * u * fabsl(t) + min_normal;
 }
 
 static void check_masked_row(xc__prop_base *b, const xc__variant *var, size_t j)
 {
     const xc__case *c = var->c;
     long double coef = b->ref.rows[j].coef;
+    long double u = xc__dtype_unit_roundoff(c->dtype);
+    long double min_normal = xc__dtype_min_normal(c->dtype);
     for (size_t k = 0; k < c->classes; k++) {
         long double y = c->label_kind == XC__LABELS_PROB ? c->probs[j * c->ld + k]
                         : c->labels[j] == (int64_t)k;
         long double v = c->weights && c->probs ? c->weights[k] : 1.0;
         long double x = var->grad[j * c->ld + k];
-        if (masked_value_ok(x, coef * v * y, c->dtype))
+        if (masked_value_ok(x, coef * v * y, u, min_normal))
             continue;
         char got[96], desc[256];
         xc__fmt_value(got, sizeof got, x, c->dtype);
@@ -95,7 +97,7 @@ static void check_masked_row(xc__prop_base *b, const xc__variant *var, size_t j)
 
 void xc__prop_masked(xc__prop_base *b)
 {
-    xc__case *v = xc__case_clone(b->c);
+    xc__case *v = xc__case_clone_in(b->c, b->pool);
     size_t j = xc__pcg32_below64(&b->rng, b->c->batch);
     for (size_t k = 0; v && k < v->classes; k++)
         v->logits[j * v->ld + k] = -INFINITY;

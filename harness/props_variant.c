@@ -9,7 +9,7 @@ void xc__variant_free(xc__variant *v)
 {
     xc__bounds_free(&v->bounds);
     xc__ref_free(&v->ref);
-    free(v->grad);
+    xc__pool_put(v->pool, v->grad);
     xc__case_free(v->c);
     v->c = NULL;
     v->grad = NULL;
@@ -18,16 +18,16 @@ void xc__variant_free(xc__variant *v)
 int xc__variant_eval(xc__prop_base *b, xc__variant *out, xc__case *v,
                      int with_reference, const char *property)
 {
-    *out = (xc__variant){.c = v};
+    *out = (xc__variant){.c = v, .pool = b->pool};
     if (!v) {
         b->env->harness_error = 1;
         return -1;
     }
-    out->grad = calloc(v->batch * v->ld, sizeof *out->grad);
+    out->grad = xc__pool_get(b->pool, v->batch * v->ld * sizeof *out->grad);
     if (!out->grad ||
-        (with_reference && (xc__reference(v, &out->ref) != 0 ||
-                            xc__bounds_compute(v, &out->ref, b->env->tol_factor,
-                                               &out->bounds) != 0))) {
+        (with_reference && (xc__reference_in(v, b->pool, &out->ref) != 0 ||
+                            xc__bounds_compute_in(v, &out->ref, b->env->tol_factor,
+                                                  b->pool, &out->bounds) != 0))) {
         b->env->harness_error = 1;
         return -1;
     }

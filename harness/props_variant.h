@@ -10,6 +10,7 @@ typedef struct xc__variant {
     xc__ref ref;
     xc__bounds bounds;
     double *grad;
+    xc__pool *pool;     /* grad's pool */
 } xc__variant;
 
 /* Takes ownership of V. Calls the target (calls that fail are reported

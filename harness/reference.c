@@ -3,9 +3,11 @@
  *
  * Error bound (u_L = LDBL_EPSILON / 2, 2^-64 on x86-64):
  *   d_k = z_k - M is formed exactly as a pair (hi, lo) of doubles by TwoSum;
- *   e_k = expl(hi) * (1 + lo) has relative error <= (e_L + 2) u_L, where
- *   e_L <= 2 is the ulp error of glibc's expl/logl (its tables list 1 for
- *   x86-64), since |lo| <= 2^-53 |hi| makes the neglected lo^2/2 < u_L.
+ *   e_k = exp(hi + lo) has relative error <= (e_L + 2) u_L = 4 u_L: with
+ *   glibc's expl(hi) * (1 + lo), e_L <= 2 is its ulp error (its tables list
+ *   1 for x86-64) and |lo| <= 2^-53 |hi| makes the neglected lo^2/2 < u_L;
+ *   the table-driven xc__exp_pair that replaces it is within 3.4 u_L
+ *   (proof in reference_exp.h).
  *   The Neumaier sum of n positive terms has relative error <= 2 u_L +
  *   O(n u_L^2), so s carries (e_L + 4) u_L; O_k = e_k / s adds one division:
  *   <= (2 e_L + 7) u_L = 11 u_L. The coefficients c_r, Y_r (Neumaier sums
@@ -24,6 +26,8 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+
+#include "reference_exp.h"
 
 #define REF_REL_ERR (64.0L * (LDBL_EPSILON / 2))
 
@@ -47,6 +51,18 @@ static void ksum_add(ksum *k, long double x)
     k->sum = t;
 }
 
+/* ksum_add for a finite term X >= 0 and a sum that stays finite (the
+ * softmax's terms, each <= 1): the same operations without the checks. */
+static inline void ksum_add_pos(ksum *k, long double x)
+{
+    long double t = k->sum + x;
+    if (k->sum >= x)
+        k->comp += (k->sum - t) + x;
+    else
+        k->comp += (x - t) + k->sum;
+    k->sum = t;
+}
+
 static long double ksum_value(const ksum *k)
 {
     return isfinite(k->sum) ? k->sum + k->comp : k->sum;
@@ -60,7 +76,7 @@ static long double exp_diff(double z, double m)
     double lo = (z - (hi - bb)) + (-m - bb);
     if (!isfinite(hi))   /* |z - m| beyond DBL_MAX: exp is 0 anyway */
         return 0.0L;
-    return expl((long double)hi) * (1.0L + (long double)lo);
+    return xc__exp_pair(hi, lo);
 }
 
 static xc__row_kind classify_row(const xc__case *c, size_t r, double *max,
@@ -159,7 +175,9 @@ static void fill_nan_row(xc__ref *out, size_t r, long double fill)
     }
 }
 
-static void softmax_row(const xc__case *c, size_t r, xc__ref *out)
+/* Writes the unnormalised e_k = exp(z_k - M) to PROB and returns their sum
+ * (gradient_row divides). */
+static long double softmax_row(const xc__case *c, size_t r, xc__ref *out)
 {
     const double *z = c->logits + r * c->ld;
     xc__ref_row *row = &out->rows[r];
@@ -173,27 +191,38 @@ static void softmax_row(const xc__case *c, size_t r, xc__ref *out)
         if (!seen_max && z[k] == (double)row->max)
             seen_max = 1;
         else
-            ksum_add(&s, p[k]);
+            ksum_add_pos(&s, p[k]);
     }
     long double others = ksum_value(&s);
-    long double total = 1.0L + others;
     row->log_sum = log1pl(others);
-    for (size_t k = 0; k < c->classes; k++)
-        p[k] /= total;
+    return 1.0L + others;
 }
 
-static void gradient_row(const xc__case *c, size_t r, xc__ref *out)
+/* O_k = e_k / TOTAL, g_k = A_r O_k - t_k and scale_k. For index labels t_k
+ * is c_r * 1 * 0 (a signed zero) off the label: computed once per row. */
+static void gradient_row(const xc__case *c, size_t r, xc__ref *out,
+                         long double total)
 {
     xc__ref_row *row = &out->rows[r];
-    const long double *p = out->prob + r * c->classes;
+    long double *p = out->prob + r * c->classes;
     long double *g = out->grad + r * c->classes;
     long double *sc = out->scale + r * c->classes;
+    int index = c->label_kind == XC__LABELS_INDEX;
+    long double t_off = row->coef * 1.0L * 0.0L;
     for (size_t k = 0; k < c->classes; k++) {
-        long double v = c->label_kind == XC__LABELS_PROB ? class_weight(c, k) : 1.0L;
-        long double t = row->coef * v * y_at(c, r, k);
+        p[k] /= total;
+        long double t = index ? t_off : row->coef * class_weight(c, k) * y_at(c, r, k);
         long double a = row->A * p[k];
+        long double fa = fabsl(a), ft = fabsl(t);
         g[k] = a - t;
-        sc[k] = fmaxl(fabsl(a), fabsl(t));
+        sc[k] = fa >= ft ? fa : ft; /* neither is NaN in a finite row */
+    }
+    if (index && c->labels[r] >= 0 && (size_t)c->labels[r] < c->classes) {
+        size_t k = (size_t)c->labels[r];
+        long double t = row->coef * 1.0L * 1.0L, a = row->A * p[k];
+        long double fa = fabsl(a), ft = fabsl(t);
+        g[k] = a - t;
+        sc[k] = fa >= ft ? fa : ft;
     }
 }
 
@@ -217,10 +246,10 @@ static int ref_alloc(const xc__case *c, xc__ref *out)
     size_t n = c->batch * c->classes;
     out->batch = c->batch;
     out->classes = c->classes;
-    out->grad = malloc(n * sizeof *out->grad);
-    out->prob = malloc(n * sizeof *out->prob);
-    out->scale = malloc(n * sizeof *out->scale);
-    out->rows = calloc(c->batch, sizeof *out->rows);
+    out->grad = xc__pool_get(out->pool, n * sizeof *out->grad);
+    out->prob = xc__pool_get(out->pool, n * sizeof *out->prob);
+    out->scale = xc__pool_get(out->pool, n * sizeof *out->scale);
+    out->rows = xc__pool_get_zeroed(out->pool, c->batch * sizeof *out->rows);
     if (!out->grad || !out->prob || !out->scale || !out->rows) {
         xc__ref_free(out);
         return -1;
@@ -249,8 +278,7 @@ static void reference_row(const xc__case *c, size_t r, xc__ref *out,
         ksum_add(loss, NAN);
         return;
     }
-    softmax_row(c, r, out);
-    gradient_row(c, r, out);
+    gradient_row(c, r, out, softmax_row(c, r, out));
     if (row->coef != 0)
         *mag += fabsl(row->coef) * lin_abs;
     row->loss = row_loss(c, r, row, lin, mag);
@@ -259,7 +287,12 @@ static void reference_row(const xc__case *c, size_t r, xc__ref *out,
 
 int xc__reference(const xc__case *c, xc__ref *out)
 {
-    *out = (xc__ref){0};
+    return xc__reference_in(c, NULL, out);
+}
+
+int xc__reference_in(const xc__case *c, xc__pool *pool, xc__ref *out)
+{
+    *out = (xc__ref){.pool = pool};
     if (ref_alloc(c, out) != 0)
         return -1;
     out->denom = mean_denominator(c);
@@ -277,10 +310,10 @@ void xc__ref_free(xc__ref *r)
 {
     if (!r)
         return;
-    free(r->grad);
-    free(r->prob);
-    free(r->scale);
-    free(r->rows);
+    xc__pool_put(r->pool, r->grad);
+    xc__pool_put(r->pool, r->prob);
+    xc__pool_put(r->pool, r->scale);
+    xc__pool_put(r->pool, r->rows);
     r->grad = NULL;
     r->prob = NULL;
     r->scale = NULL;

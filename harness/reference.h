@@ -63,10 +63,13 @@ typedef struct xc__ref {
     long double loss_scale; /* sum of |terms| of the loss (for its error measure) */
     long double denom;      /* D */
     long double rel_err;    /* bound on this reference's error, relative to scale */
+    xc__pool *pool;         /* where the arrays came from (NULL: malloc) */
 } xc__ref;
 
 /* Fast path. Returns 0, or -1 on out of memory. */
 int xc__reference(const xc__case *c, xc__ref *out);
+/* The same with the arrays from POOL (xc__ref_free gives them back). */
+int xc__reference_in(const xc__case *c, xc__pool *pool, xc__ref *out);
 /* Certified path at PREC bits (>= 64). Returns 0, or -1 on out of memory. */
 int xc__reference_mpfr(const xc__case *c, xc__ref *out, long prec);
 void xc__ref_free(xc__ref *r);

@@ -70,21 +70,28 @@ static long double assembly_beta(const xc__case *c)
     return beta;
 }
 
-static long double softmax_beta(const xc__ref *ref, size_t r, long double d)
+/* beta_O without its 2 d_k term: the same for every class of row R. */
+static long double softmax_beta_row(const xc__ref *ref, size_t r)
 {
     const long double e = XC__EXP_ULPS;
     const xc__ref_row *row = &ref->rows[r];
     long double L = row->log_sum;
-    return 2 * d + 2 * L + fabsl(row->max + L) + fabsl(row->max) + e * L + XC__LOG_ABS_U +
+    return 2 * L + fabsl(row->max + L) + fabsl(row->max) + e * L + XC__LOG_ABS_U +
            (e + 4.4L) * finite_count(ref, r) + 2 * e + 1;
+}
+
+/* beta_k = 2 d_k + ROW_BETA, ROW_BETA the row's constant part. */
+static long double class_beta(const xc__ref_row *row, double z, long double row_beta)
+{
+    long double d = z == -INFINITY ? 0.0L : row->max - (long double)z;
+    return 2 * d + row_beta;
 }
 
 long double xc__grad_beta(const xc__case *c, const xc__ref *ref, size_t r,
                           size_t k)
 {
-    double z = c->logits[r * c->ld + k];
-    long double d = z == -INFINITY ? 0.0L : ref->rows[r].max - (long double)z;
-    return softmax_beta(ref, r, d) + assembly_beta(c);
+    long double row_beta = softmax_beta_row(ref, r) + assembly_beta(c);
+    return class_beta(&ref->rows[r], c->logits[r * c->ld + k], row_beta);
 }
 
 static long double max_class_weight(const xc__case *c)
@@ -109,15 +116,18 @@ static long double relative_term(long double u, long double beta, long double s)
 }
 
 static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
-                            long double factor, xc__bounds *out)
+                            long double factor, long double max_weight,
+                            xc__bounds *out)
 {
     const xc__ref_row *row = &ref->rows[r];
     long double allowance = out->min_normal *
-        (fabsl(row->A) + fabsl(row->coef) * max_class_weight(c) + 3);
+        (fabsl(row->A) + fabsl(row->coef) * max_weight + 3);
+    long double row_beta = softmax_beta_row(ref, r) + assembly_beta(c);
+    const double *z = c->logits + r * c->ld;
     for (size_t k = 0; k < c->classes; k++) {
         size_t i = r * c->classes + k;
         long double s = ref->scale[i];
-        long double rel = relative_term(out->u, xc__grad_beta(c, ref, r, k), s);
+        long double rel = relative_term(out->u, class_beta(row, z[k], row_beta), s);
         out->grad[i] = factor * (rel + allowance) + ref->rel_err * s;
     }
 }
@@ -140,10 +150,11 @@ static long double loss_row_terms(const xc__case *c, const xc__ref *ref,
     long double Y = fabsl(row->Y);
     long double lin = 0;
     const double *z = c->logits + r * c->ld;
-    for (size_t k = 0; k < c->classes; k++) {
-        long double y = c->label_kind == XC__LABELS_PROB
-                            ? c->probs[r * c->ld + k]
-                            : (c->labels[r] == (int64_t)k ? 1.0L : 0.0L);
+    int64_t label = c->labels ? c->labels[r] : -1;
+    if (c->label_kind == XC__LABELS_INDEX && label >= 0 && (uint64_t)label < c->classes)
+        lin = fabsl((long double)z[label]) + slack; /* the one term, y = 1 */
+    for (size_t k = 0; k < c->classes && c->label_kind == XC__LABELS_PROB; k++) {
+        long double y = c->probs[r * c->ld + k];
         if (y != 0)
             lin += fabsl(y) * (fabsl((long double)z[k]) + slack);
     }
@@ -175,16 +186,22 @@ long double xc__loss_bound(const xc__case *c, const xc__ref *ref, double factor,
 int xc__bounds_compute(const xc__case *c, const xc__ref *ref, double factor,
                        xc__bounds *out)
 {
-    *out = (xc__bounds){0};
+    return xc__bounds_compute_in(c, ref, factor, NULL, out);
+}
+
+int xc__bounds_compute_in(const xc__case *c, const xc__ref *ref, double factor,
+                          xc__pool *pool, xc__bounds *out)
+{
+    *out = (xc__bounds){.pool = pool};
     out->u = xc__dtype_unit_roundoff(c->dtype);
     out->min_normal = xc__dtype_min_normal(c->dtype);
-    out->grad = malloc(c->batch * c->classes * sizeof *out->grad);
+    out->grad = xc__pool_get(pool, c->batch * c->classes * sizeof *out->grad);
     if (!out->grad)
         return -1;
-    long double f = factor > 0 ? factor : 1;
+    long double f = factor > 0 ? factor : 1, max_weight = max_class_weight(c);
     for (size_t r = 0; r < c->batch; r++)
         if (ref->rows[r].kind == XC__ROW_FINITE)
-            grad_bounds_row(c, ref, r, f, out);
+            grad_bounds_row(c, ref, r, f, max_weight, out);
         else
             for (size_t k = 0; k < c->classes; k++)
                 out->grad[r * c->classes + k] = 0;
@@ -196,7 +213,7 @@ void xc__bounds_free(xc__bounds *b)
 {
     if (!b)
         return;
-    free(b->grad);
+    xc__pool_put(b->pool, b->grad);
     b->grad = NULL;
 }
 
@@ -204,6 +221,8 @@ double xc__scaled_error(const xc__ref *ref, const xc__bounds *b, size_t r,
                         size_t k, double computed)
 {
     size_t i = r * ref->classes + k;
-    long double scale = fmaxl(ref->scale[i], b->min_normal);
+    long double scale = ref->scale[i];
+    if (!(scale >= b->min_normal)) /* fmaxl's choice: a NaN scale gives the floor */
+        scale = b->min_normal;
     return (double)(fabsl((long double)computed - ref->grad[i]) / (b->u * scale));
 }

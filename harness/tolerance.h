@@ -42,12 +42,16 @@ typedef struct xc__bounds {
     long double loss;       /* absolute bound on the reduced loss */
     double u;               /* unit roundoff of the dtype */
     double min_normal;
+    xc__pool *pool;         /* where grad came from (NULL: malloc) */
 } xc__bounds;
 
 /* Bounds for case C with reference REF. FACTOR scales them (--tol-factor).
  * Returns 0 or -1 (out of memory). */
 int xc__bounds_compute(const xc__case *c, const xc__ref *ref, double factor,
                        xc__bounds *out);
+/* The same with the array from POOL (xc__bounds_free gives it back). */
+int xc__bounds_compute_in(const xc__case *c, const xc__ref *ref, double factor,
+                          xc__pool *pool, xc__bounds *out);
 void xc__bounds_free(xc__bounds *b);
 
 /* Absolute bound on the target's error in the reduced loss of C, valid for

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -755,6 +757,70 @@ START_TEST(problem_built_from_case)
 }
 END_TEST
 
+/* The inline executor keeps its blocks between calls of one shape: a write
+ * to an input is still caught on a reused block, the next call gets fresh
+ * inputs, and shape changes in either direction stay correct. */
+START_TEST(inline_blocks_reused_across_calls)
+{
+    xc_dtype t = dtype_of(_i);
+    xc_target tg = make_target(t, t_write_logits);
+    xc__exec *ex = make_exec(&tg, 1, 0);
+    xc__case *bad_shape = make_case(t, N, H, LD), *good = make_case(t, N - 1, H, LD);
+    xc__case *wide = make_case(t, N - 1, 40, 45);
+    double out[N * LD];
+    xc__call_result res;
+    for (int round = 0; round < 2; round++) {
+        assert_good_call(ex, good, t);
+        assert_good_call(ex, good, t);
+        ck_assert_int_eq(xc__exec_grad(ex, bad_shape, POISON, out, &res),
+                         XC__CALL_WROTE_INPUT);
+        ck_assert_int_eq(xc__exec_grad(ex, bad_shape, POISON, out, &res),
+                         XC__CALL_WROTE_INPUT);
+        assert_good_call(ex, wide, t);
+        assert_good_call(ex, good, t);
+    }
+    xc__case_free(wide);
+    xc__case_free(good);
+    xc__case_free(bad_shape);
+    xc__exec_free(ex);
+}
+END_TEST
+
+/* The scratch pool: blocks come back for requests they hold, aligned and
+ * (on request) zeroed; more frees than slots do not leak (ASan checks). */
+START_TEST(pool_reuses_blocks)
+{
+    xc__pool *p = xc__pool_new();
+    ck_assert_ptr_nonnull(p);
+    unsigned char *a = xc__pool_get(p, 4096);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq((uintptr_t)a % _Alignof(max_align_t), 0);
+    memset(a, 0xab, 4096);
+    xc__pool_put(p, a);
+    ck_assert_ptr_eq(xc__pool_get(p, 1000), a); /* best fit: the only one */
+    xc__pool_put(p, a);
+    unsigned char *z = xc__pool_get_zeroed(p, 4096);
+    ck_assert_ptr_eq(z, a);
+    for (size_t i = 0; i < 4096; i++)
+        ck_assert_uint_eq(z[i], 0);
+    unsigned char *big = xc__pool_get(p, 8192);
+    ck_assert_ptr_ne(big, z);
+    xc__pool_put(p, big);
+    xc__pool_put(p, z);
+    ck_assert_ptr_eq(xc__pool_get(p, 2000), z); /* the smaller that holds it */
+    xc__pool_put(p, z);
+    void *many[100];
+    for (size_t i = 0; i < 100; i++)
+        many[i] = xc__pool_get(p, 16 + i);
+    for (size_t i = 0; i < 100; i++)
+        xc__pool_put(p, many[i]);
+    xc__pool_free(p);
+    void *plain = xc__pool_get(NULL, 10); /* NULL pool: malloc and free */
+    ck_assert_ptr_nonnull(plain);
+    xc__pool_put(NULL, plain);
+}
+END_TEST
+
 START_TEST(status_strings_distinct)
 {
     for (int a = XC__CALL_OK; a <= XC__CALL_HARNESS_ERROR; a++) {
@@ -826,6 +892,8 @@ static Suite *exec_suite(void)
     suite_add_tcase(s, both_modes("problem", problem_built_from_case));
     TCase *misc = tcase_create("misc");
     tcase_add_test(misc, status_strings_distinct);
+    tcase_add_test(misc, pool_reuses_blocks);
+    tcase_add_loop_test(misc, inline_blocks_reused_across_calls, 0, 2);
     tcase_add_loop_test(misc, new_rejects_malformed_targets, 0, 2);
     suite_add_tcase(s, misc);
     return s;

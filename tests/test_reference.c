@@ -27,6 +27,7 @@
 #include "../harness/case.h"
 #include "../harness/pcg32.h"
 #include "../harness/reference.h"
+#include "../harness/reference_exp.h"
 
 #define PREC 256
 #define MSG_LEN 1024
@@ -807,6 +808,88 @@ START_TEST(fd_self_check)
 }
 END_TEST
 
+/* ---- the table-driven exp of the fast path (reference_exp.h) ----------- */
+
+/* Every 2^(j/64) is long double's correctly rounded value. */
+START_TEST(exp_table_correctly_rounded)
+{
+    mpfr_t x;
+    mpfr_init2(x, PREC);
+    for (int j = 0; j < 64; j++) {
+        mpfr_set_si(x, j, MPFR_RNDN);
+        mpfr_div_ui(x, x, 64, MPFR_RNDN); /* exact */
+        mpfr_exp2(x, x, MPFR_RNDN);
+        long double want = mpfr_get_ld(x, MPFR_RNDN);
+        ck_assert_msg(xc__exp_table[j] == want, "2^(%d/64): table %La, MPFR %La", j,
+                      xc__exp_table[j], want);
+    }
+    mpfr_clear(x);
+    mpfr_free_cache();
+}
+END_TEST
+
+/* |xc__exp_pair(hi, lo) - exp(hi + lo)| / exp(hi + lo), in u_L. */
+static long double exp_pair_error(double hi, double lo, mpfr_t x)
+{
+    mpfr_set_d(x, hi, MPFR_RNDN);
+    mpfr_add_d(x, x, lo, MPFR_RNDN); /* exact at PREC bits */
+    mpfr_exp(x, x, MPFR_RNDN);
+    long double got = xc__exp_pair(hi, lo);
+    mpfr_t d;
+    mpfr_init2(d, PREC);
+    mpfr_set_ld(d, got, MPFR_RNDN);
+    mpfr_sub(d, d, x, MPFR_RNDN);
+    mpfr_div(d, d, x, MPFR_RNDN);
+    long double rel = fabsl(mpfr_get_ld(d, MPFR_RNDN)) / (LDBL_EPSILON / 2);
+    mpfr_clear(d);
+    return rel;
+}
+
+/* An argument of the kind exp_diff() passes: hi <= 0, |lo| <= 2^-53 |hi|. */
+static void draw_pair(xc__pcg32 *g, int form, double *hi, double *lo)
+{
+    static const double spans[] = {1e-6, 0.006, 1, 30, 745, 11350};
+    double span = spans[form % 6];
+    *hi = -span * xc__pcg32_unit(g);
+    if (form % 7 == 3) /* next to a multiple of ln2/64: the rounding of n */
+        *hi = -(double)xc__pcg32_below(g, 1 << 20) * 0x1.62e42fefa39efp-7 * 0.5 *
+                  (span / 11350) + 1e-12 * (xc__pcg32_unit(g) - 0.5);
+    if (*hi > 0)
+        *hi = -*hi;
+    *lo = ldexp(*hi, -53) * (2 * xc__pcg32_unit(g) - 1);
+}
+
+/* The fast exp against MPFR: within the 3.4 u_L of reference_exp.h (the
+ * reference's analysis allots 4), on random arguments over its whole range
+ * and on the edges. */
+START_TEST(exp_pair_matches_mpfr)
+{
+    static const double edges[] = {0.0, -0x1p-1074, -1e-300, -0x1.62e42fefa39efp-8,
+                                   -0x1.62e42fefa39efp-7, -0.5, -1, -700, -745.2,
+                                   -11349.99, -11350, -11350.01, -11354};
+    mpfr_t x;
+    mpfr_init2(x, PREC);
+    long double worst_u = 0;
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        long double e = exp_pair_error(edges[i], 0, x);
+        ck_assert_msg(e <= 3.4L, "exp(%a): %Lg u_L", edges[i], e);
+        worst_u = fmaxl(worst_u, e);
+    }
+    xc__pcg32 g;
+    xc__pcg32_seed(&g, 77, 3);
+    for (int i = 0; i < 60000; i++) {
+        double hi, lo;
+        draw_pair(&g, i, &hi, &lo);
+        long double e = exp_pair_error(hi, lo, x);
+        ck_assert_msg(e <= 3.4L, "exp(%a + %a): %Lg u_L", hi, lo, e);
+        worst_u = fmaxl(worst_u, e);
+    }
+    printf("xc__exp_pair: worst error %.3Lg u_L (bound 3.4)\n", worst_u);
+    mpfr_clear(x);
+    mpfr_free_cache();
+}
+END_TEST
+
 /* ---- suite ----------------------------------------------------------------- */
 
 static Suite *reference_suite(void)
@@ -820,6 +903,8 @@ static Suite *reference_suite(void)
     tcase_add_test(mp, mpfr_precisions_agree);
     tcase_add_test(mp, mpfr_row_kinds);
     tcase_add_test(mp, fd_self_check);
+    tcase_add_test(mp, exp_table_correctly_rounded);
+    tcase_add_test(mp, exp_pair_matches_mpfr);
     suite_add_tcase(s, mp);
     TCase *fm = tcase_create("fast_vs_mpfr");
     tcase_set_timeout(fm, 300);

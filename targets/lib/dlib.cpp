@@ -15,6 +15,7 @@
 #include <dlib/dnn/loss.h>
 #include <dlib/revision.h>
 
+#include "cxx_call.h"
 #include "libs.h"
 
 namespace {
@@ -83,27 +84,13 @@ double run(const xc_problem *p, float *grad)
 int dlib_grad(const xc_problem *p, void *grad, void *ctx) noexcept
 {
     (void)ctx;
-    try {
-        if (!problem_ok(p))
-            return -1;
-        run(p, static_cast<float *>(grad));
-        return 0;
-    } catch (...) {
-        return -1;
-    }
+    return xc__cxx_call(problem_ok(p), [&] { run(p, static_cast<float *>(grad)); });
 }
 
 int dlib_loss(const xc_problem *p, double *loss, void *ctx) noexcept
 {
     (void)ctx;
-    try {
-        if (!problem_ok(p))
-            return -1;
-        *loss = run(p, nullptr);
-        return 0;
-    } catch (...) {
-        return -1;
-    }
+    return xc__cxx_call(problem_ok(p), [&] { *loss = run(p, nullptr); });
 }
 
 #define XC_STR2(x) #x

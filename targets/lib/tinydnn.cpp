@@ -26,6 +26,7 @@
 #include <tiny_dnn/lossfunctions/loss_function.h>
 #include <tiny_dnn/util/product.h>
 
+#include "cxx_call.h"
 #include "libs.h"
 
 namespace {
@@ -122,27 +123,13 @@ real loss_rows(const xc_problem *p)
 int tinydnn_grad(const xc_problem *p, void *grad, void *ctx) noexcept
 {
     (void)ctx;
-    try {
-        if (!problem_ok(p))
-            return -1;
-        grad_rows(p, static_cast<float *>(grad));
-        return 0;
-    } catch (...) {
-        return -1;
-    }
+    return xc__cxx_call(problem_ok(p), [&] { grad_rows(p, static_cast<float *>(grad)); });
 }
 
 int tinydnn_loss(const xc_problem *p, double *loss, void *ctx) noexcept
 {
     (void)ctx;
-    try {
-        if (!problem_ok(p))
-            return -1;
-        *loss = loss_rows(p);
-        return 0;
-    } catch (...) {
-        return -1;
-    }
+    return xc__cxx_call(problem_ok(p), [&] { *loss = loss_rows(p); });
 }
 
 xc_target targets[] = {
