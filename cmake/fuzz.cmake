@@ -90,6 +90,10 @@ function(xc_fuzz_setup)
   endif()
   xc_fuzz_clone(xentcheck_fuzz_targets xentcheck_targets)
   xc_fuzz_clone(xentcheck_fuzz_core xentcheck_core)
+  # Coverage feedback from the code under test only (fuzz/coverage-ignore.txt
+  # says why): 2.4x the executions per second, measured on xc.f32.shifted.
+  target_compile_options(xentcheck_fuzz_core PRIVATE
+    "-fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/fuzz/coverage-ignore.txt")
   set(src "${PROJECT_SOURCE_DIR}/harness")
   xc_fuzz_add(xentcheck-fuzz "${src}/fuzz_entry.c" "${src}/fuzz_mutator.c")
   xc_fuzz_add(xentcheck-fuzz-parsers "${src}/fuzz_parsers.c")
