@@ -12,8 +12,7 @@ static const char *const dlib_properties[] = { "reference_loss", "fd_consistency
 #endif
 #ifdef XC_HAVE_TINYDNN
 static const char *const tinydnn_properties[] = {
-    "reference_grad", "reference_loss", "finite", "shift_invariance", "permutation",
-    "nonfinite_isolation", "masked_rows", NULL };
+    "reference_grad", "reference_loss", "finite", "shift_invariance", "permutation", NULL };
 #endif
 #ifdef XC_HAVE_TORCH
 static const char *const torch_properties[] = { "reference_loss", "fd_consistency", NULL };
