@@ -7,7 +7,9 @@
 #   make install    build, then install into PREFIX (default /usr/local)
 #   make bench      build, then print the figures README quotes: detection
 #                   of the mutants, cost per case, gradcheck side by side
-# WERROR=1 turns warnings into errors (CI does); JOBS sets the parallelism.
+# WERROR=1 turns warnings into errors (CI does); JOBS sets the parallelism;
+# REQUIRE_LIBS=1 fails the configure when a real library's adapter cannot
+# be built (CI does: no library target silently drops out).
 
 BUILD_DIR := build
 ASAN_DIR  := build-asan
@@ -17,8 +19,12 @@ CMAKE     ?= cmake
 CTEST     ?= ctest
 PREFIX    ?= /usr/local
 
+REQUIRE_LIBS ?= 0
 XC_WERROR := $(if $(filter 1 ON on yes YES true,$(WERROR)),ON,OFF)
 CONFIGURE := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXC_WERROR=$(XC_WERROR)
+ifneq ($(filter 1 ON on yes YES true,$(REQUIRE_LIBS)),)
+CONFIGURE += $(foreach lib,SLEEF ONEDNN TORCH DLIB TINYDNN,-DXC_WITH_$(lib)=ON)
+endif
 
 .PHONY: all build deps run test test-asan clean bench
 
