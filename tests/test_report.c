@@ -971,6 +971,79 @@ START_TEST(cli_merge_and_render)
 }
 END_TEST
 
+/* ---- known findings: when a target holds ---- */
+
+/* A report that failed FAILED (NULL-ended), with a finding expecting
+ * EXPECTED (NULL-ended; NULL: no finding), settled as the check loop does. */
+static xc__target_report settled(const char *const *failed, const char *const *expected)
+{
+    xc__target_report t = { .name = sdup("t"), .pass = 1 };
+    size_t nf = 0, ne = 0;
+    while (failed[nf])
+        nf++;
+    while (expected && expected[ne])
+        ne++;
+    t.failures = calloc(nf + 1, sizeof *t.failures);
+    for (size_t i = 0; i < nf; i++)
+        t.failures[t.nfailures++] = (xc__failure){ .property = sdup(failed[i]),
+                                                   .case_index = i };
+    t.pass = nf == 0;
+    if (expected) {
+        t.finding = sdup("a documented defect");
+        t.expected = calloc(ne + 1, sizeof *t.expected);
+        for (size_t i = 0; i < ne; i++)
+            t.expected[t.nexpected++] = sdup(expected[i]);
+    }
+    xc__finding_settle(&t);
+    return t;
+}
+
+START_TEST(finding_holds_only_exactly)
+{
+    static const char *const none[] = { NULL };
+    static const char *const two[] = { "reference_loss", "fd_consistency", NULL };
+    static const char *const swapped[] = { "fd_consistency", "reference_loss", NULL };
+    static const char *const one[] = { "reference_loss", NULL };
+    static const char *const three[] = { "reference_loss", "fd_consistency", "finite", NULL };
+    static const struct {
+        const char *const *failed, *const *expected;
+        int holds;
+        const char *verdict;
+    } rows[] = {
+        { none, NULL, 1, "pass" },              /* no finding: passing holds */
+        { two, NULL, 0, "fail" },               /* no finding: failing does not */
+        { two, two, 1, "expected failure" },    /* exactly as documented */
+        { swapped, two, 1, "expected failure" },/* in any order */
+        { none, two, 0, "pass" },               /* XPASS: the finding no longer holds */
+        { one, two, 0, "fail" },                /* fails differently: less */
+        { three, two, 0, "fail" },              /* fails differently: more */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        xc__target_report t = settled(rows[i].failed, rows[i].expected);
+        ck_assert_msg(xc__target_holds(&t) == rows[i].holds, "row %zu", i);
+        ck_assert_str_eq(xc__verdict_text(&t), rows[i].verdict);
+        xc__target_report_free(&t);
+    }
+}
+END_TEST
+
+/* Failures read in (case, property order): what the check loop and a merge
+ * of shards both produce. */
+START_TEST(failures_sorted_by_case_then_property)
+{
+    static const char *const order[] = { "finite", "reference_grad", "row_sum", NULL };
+    xc__target_report t = settled(order, NULL);
+    t.failures[0].case_index = 3;   /* finite, case 3 */
+    t.failures[1].case_index = 3;   /* reference_grad, case 3 */
+    t.failures[2].case_index = 1;   /* row_sum, case 1 */
+    xc__failures_sort(&t);
+    ck_assert_str_eq(t.failures[0].property, "row_sum");
+    ck_assert_str_eq(t.failures[1].property, "reference_grad");
+    ck_assert_str_eq(t.failures[2].property, "finite");
+    xc__target_report_free(&t);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -991,6 +1064,8 @@ static Suite *report_suite(void)
     tcase_add_test(tc, free_is_idempotent);
     tcase_add_test(tc, json_bands_and_samples);
     tcase_add_test(tc, known_finding_rendered);
+    tcase_add_test(tc, finding_holds_only_exactly);
+    tcase_add_test(tc, failures_sorted_by_case_then_property);
     tcase_add_test(tc, html_plots_and_data);
     tcase_add_test(tc, read_round_trip);
     tcase_add_test(tc, read_rejects_malformed);
