@@ -122,7 +122,7 @@ static int parse_jobs(run_opts *o, const char *s)
 {
     if (xc__cli_parse_count("--jobs", s, &o->jobs) != 0)
         return -1;
-    if (o->jobs == 0 || o->jobs > MAX_JOBS) {
+    if (o->jobs > MAX_JOBS) {   /* 0 is refused by the parser */
         xc__cli_error("run: --jobs must be between 1 and %d, not '%s'", MAX_JOBS, s);
         return -1;
     }
@@ -146,7 +146,7 @@ static int parse_shard(run_opts *o, const char *s)
     if (xc__cli_parse_count("--shard", k, &ki) != 0 ||
         xc__cli_parse_count("--shard", n, &ni) != 0)
         return -1;
-    if (ni == 0 || ki == 0 || ki > ni) {
+    if (ki > ni) {   /* both >= 1: the parser refuses 0 */
         xc__cli_error("run: --shard %s: K must be between 1 and N", s);
         return -1;
     }
@@ -382,9 +382,14 @@ static void print_failed_properties(const xc__target_report *t)
 
 /* PASS, FAIL; with a known finding XFAIL (failed exactly as documented)
  * or XPASS (passed: the finding no longer holds, which fails the run). */
+static int has_finding(const xc__target_report *t)
+{
+    return t->finding || t->nexpected;
+}
+
 static const char *verdict_word(const xc__target_report *t)
 {
-    if (t->finding || t->nexpected)
+    if (has_finding(t))
         return t->pass ? "XPASS" : t->expected_ok ? "XFAIL" : "FAIL";
     return t->pass ? "PASS" : "FAIL";
 }
@@ -399,12 +404,12 @@ static void print_summary(const xc__target_report *t)
                t->accuracy.max_ratio);
     if (!t->pass)
         print_failed_properties(t);
-    if ((t->finding || t->nexpected) && !t->expected_ok)
+    if (has_finding(t) && !t->expected_ok) {
         printf("  (known finding: expected to fail exactly");
-    for (size_t i = 0; (t->finding || t->nexpected) && !t->expected_ok && i < t->nexpected; i++)
-        printf("%s %s", i ? "," : "", t->expected[i]);
-    if ((t->finding || t->nexpected) && !t->expected_ok)
+        for (size_t i = 0; i < t->nexpected; i++)
+            printf("%s %s", i ? "," : "", t->expected[i]);
         printf(")");
+    }
     printf("  %.2f s\n", t->timing.seconds);
     fflush(stdout);
 }

@@ -47,14 +47,6 @@ static char *dup_or_null(merger *m, const char *s)
 
 /* ---- properties: the union, in the check loop's fixed order ---- */
 
-static int property_rank(const char *name)
-{
-    for (int i = 0; xc__property_names[i]; i++)
-        if (strcmp(xc__property_names[i], name) == 0)
-            return i;
-    return 1 << 20;   /* names this build does not know: last */
-}
-
 static int has_string(char *const *v, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)
@@ -68,7 +60,7 @@ static void add_property(merger *m, xc__target_report *t, const char *name)
     if (!name || has_string(t->properties, t->nproperties, name))
         return;
     size_t at = t->nproperties;
-    while (at > 0 && property_rank(t->properties[at - 1]) > property_rank(name))
+    while (at > 0 && xc__property_rank(t->properties[at - 1]) > xc__property_rank(name))
         at--;
     char *copy = dup_or_null(m, name);
     if (!copy)

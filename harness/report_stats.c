@@ -113,7 +113,7 @@ static int expected(const xc__target_report *t, const char *property)
     return 0;
 }
 
-static int property_rank(const char *name)
+int xc__property_rank(const char *name)
 {
     for (int i = 0; name && xc__property_names[i]; i++)
         if (strcmp(xc__property_names[i], name) == 0)
@@ -125,7 +125,7 @@ static int failure_before(const xc__failure *a, const xc__failure *b)
 {
     if (a->case_index != b->case_index)
         return a->case_index < b->case_index;
-    return property_rank(a->property) < property_rank(b->property);
+    return xc__property_rank(a->property) < xc__property_rank(b->property);
 }
 
 void xc__failures_sort(xc__target_report *t)

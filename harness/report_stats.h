@@ -53,6 +53,10 @@ const char *xc__verdict_text(const xc__target_report *t);
  * target, and `report merge`, which alone sees every shard's failures). */
 void xc__finding_settle(xc__target_report *t);
 
+/* Position of property NAME in xc__property_names; names this build does
+ * not know come last. The order of properties and failures in reports. */
+int xc__property_rank(const char *name);
+
 /* Order T's failures (one per property) by the case they were found in,
  * then by property in xc__property_names order: the check loop's report
  * and a merge of shards list them alike. */
