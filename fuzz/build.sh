@@ -48,12 +48,20 @@ compile() {
 # the built-in targets, the mutants and plugins).
 srcs=""
 for src in "$ROOT"/harness/*.c "$ROOT"/targets/*.c "$ROOT"/targets/mutants/*.c \
-           "$ROOT"/targets/lib/registry_libs.c; do
+           "$ROOT"/targets/lib/registry_libs.c "$ROOT"/targets/lib/findings.c; do
     case "$(basename "$src")" in main.c | fuzz_*.c) continue ;; esac
     srcs="$srcs $src"
 done
+# Coverage feedback from the code under test only, as cmake/fuzz.cmake does
+# (fuzz/coverage-ignore.txt says why), for libFuzzer-style instrumentation;
+# AFL++'s compilers take their own lists.
+CORE_CFLAGS=$CFLAGS
+case "$CFLAGS" in
+*fuzzer-no-link* | *sanitize-coverage*)
+    CORE_CFLAGS="$CFLAGS -fsanitize-coverage-ignorelist=$ROOT/fuzz/coverage-ignore.txt" ;;
+esac
 # shellcheck disable=SC2086
-compile $srcs
+CFLAGS=$CORE_CFLAGS compile $srcs
 objs=""
 for src in $srcs; do objs="$objs $(obj_of "$src")"; done
 rm -f "$WORK/libxentcheck_fuzz.a"

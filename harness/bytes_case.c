@@ -24,7 +24,7 @@ static uint8_t next(reader *r)
     return r->pos < r->n ? r->p[r->pos++] : 0;
 }
 
-double xc__bytes_special(xc_dtype dtype, unsigned slot)
+static void fill_specials(xc_dtype dtype, double *table)
 {
     int f = dtype == XC_F32;
     double ov = xc__gen_exp_overflow(dtype);
@@ -33,13 +33,27 @@ double xc__bytes_special(xc_dtype dtype, unsigned slot)
     double big = f ? FLT_MAX : DBL_MAX;
     double eps = f ? FLT_EPSILON : DBL_EPSILON;
     double up = f ? nextafterf((float)ov, INFINITY) : nextafter(ov, INFINITY);
-    const double table[NSPECIAL] = {
+    const double values[NSPECIAL] = {
         0.0, -0.0, 1.0, -1.0, INFINITY, -INFINITY, NAN, ov,
         -ov, up, -up, under, -under, xc__dtype_min_normal(dtype),
         -xc__dtype_min_normal(dtype), tiny, -tiny, big, -big, 0.5,
         2.0, eps, 1.0 + eps, 1e-30, 1000.0, -1000.0, 1e4, 1e30,
         -1e30, 0.69314718055994531, 16.0, 2 * ov};
-    return table[slot % NSPECIAL];
+    memcpy(table, values, sizeof values);
+}
+
+/* The tables are built on first use (the fuzzer decodes every input with
+ * them); the harness is single-threaded. */
+double xc__bytes_special(xc_dtype dtype, unsigned slot)
+{
+    static double tables[2][NSPECIAL];
+    static int built[2];
+    int f = dtype == XC_F32;
+    if (!built[f]) {
+        fill_specials(dtype, tables[f]);
+        built[f] = 1;
+    }
+    return tables[f][slot % NSPECIAL];
 }
 
 static double to_dtype(xc_dtype t, double v)

@@ -1,10 +1,15 @@
 /* xentcheck-fuzz: libFuzzer (and AFL++) entry point.
  *
- * Each input is decoded into a case (bytes_case.h), every property of `run`
- * is evaluated on it with the inline executor, and the first violation is
- * printed (property, target, the case in case-file format) before abort(),
- * so that the engine keeps the input as an artifact; `xentcheck replay`
- * decodes the artifact the same way and reproduces the failure.
+ * Each input is decoded into a case (bytes_case.h) and checked with the
+ * inline executor: the base call with the reference, bound and loss
+ * properties on every input, and one of the groups of properties that make
+ * further calls in turn (xc__props_run_part, chosen by the input's hash);
+ * XENTCHECK_FUZZ_ALL=1 runs every group on every input, about twice the
+ * cost. The first violation is printed (property, target, the case in
+ * case-file format) before abort(), so that the engine keeps the input as
+ * an artifact; `xentcheck replay` decodes the artifact the same way and
+ * runs every property, which reproduces the failure (a group draws the
+ * same randomness alone as in the full run).
  *
  * libFuzzer traces integer comparisons, never float ones, so the entry
  * point also reports integer features of each case (exponent buckets of the
@@ -29,6 +34,7 @@ typedef struct fuzz_state {
     const xc_target *target;
     xc__exec *exec;
     xc__bytes_config cfg;
+    int all_parts; /* XENTCHECK_FUZZ_ALL=1: every property on every input */
 } fuzz_state;
 
 static fuzz_state state;
@@ -54,6 +60,8 @@ static void setup(void)
             getenv("XENTCHECK_TARGET") ? getenv("XENTCHECK_TARGET") : XC__BYTES_DEFAULT_TARGET);
     state.target = e->target;
     state.cfg = xc__bytes_config_for(e->target);
+    const char *all = getenv("XENTCHECK_FUZZ_ALL");
+    state.all_parts = all && strcmp(all, "1") == 0;
     state.exec = xc__exec_new(e->target, &(xc__exec_config){.inline_mode = 1});
     if (!state.exec)
         die("cannot create the inline executor", "");
@@ -163,7 +171,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case_features(c);
     xc__prop_env env = {.target = state.target, .exec = state.exec, .tol_factor = 1,
                         .sink = {.fail = violation}};
-    xc__props_run_case(&env, c);
+    if (state.all_parts)
+        xc__props_run_case(&env, c);
+    else
+        xc__props_run_part(&env, c, (unsigned)(xc__props_turn(c) % XC__PROP_PARTS));
     xc__case_free(c);
     return 0;
 }

@@ -114,7 +114,6 @@ static int base_setup(xc__prop_base *b, xc__prop_env *env, const xc__case *c)
     memset(b, 0, sizeof *b);
     b->env = env;
     b->c = c;
-    xc__gen_stream(&b->rng, c->seed, c->index, PURPOSE_PROPS);
     b->pool = xc__exec_pool(env->exec);
     b->grad = xc__pool_get(b->pool, c->batch * c->ld * sizeof *b->grad);
     if (!b->grad || xc__reference_in(c, b->pool, &b->ref) != 0 ||
@@ -132,21 +131,49 @@ static void base_teardown(xc__prop_base *b)
     xc__pool_put(b->pool, b->grad);
 }
 
-size_t xc__props_run_case(xc__prop_env *env, const xc__case *c)
+/* The properties that make calls of their own beyond the base grad and the
+ * loss, one group each. Each draws from its own stream of the case's
+ * randomness, so a group run alone (xc__props_run_part) draws exactly what
+ * it draws in the full run, and a failure found either way replays. */
+typedef void (*prop_group)(xc__prop_base *b);
+static const prop_group groups[XC__PROP_PARTS] = {
+    xc__prop_memory, xc__prop_fd, xc__prop_metamorphic,
+    xc__prop_batch, xc__prop_nonfinite, xc__prop_masked};
+
+static void run_group(xc__prop_base *b, unsigned g)
+{
+    xc__gen_stream(&b->rng, b->c->seed, b->c->index, PURPOSE_PROPS + g);
+    groups[g](b);
+}
+
+/* The base call, the properties that need no call beyond it and the loss,
+ * then group ONLY (or every group when ONLY >= XC__PROP_PARTS). */
+static size_t run_case(xc__prop_env *env, const xc__case *c, unsigned only)
 {
     xc__prop_base b;
     if (base_setup(&b, env, c) == 0 &&
         xc__prop_call_grad(&b, c, XC__POISON_A, b.grad, XC__P_REFERENCE_GRAD) == 0) {
         xc__prop_reference(&b);
-        xc__prop_memory(&b);
         xc__prop_loss(&b);
-        xc__prop_fd(&b);
-        xc__prop_shift(&b);
-        xc__prop_permutation(&b);
-        xc__prop_batch(&b);
-        xc__prop_nonfinite(&b);
-        xc__prop_masked(&b);
+        for (unsigned g = 0; g < XC__PROP_PARTS; g++)
+            if (only >= XC__PROP_PARTS || g == only)
+                run_group(&b, g);
     }
     base_teardown(&b);
     return b.failures;
+}
+
+size_t xc__props_run_case(xc__prop_env *env, const xc__case *c)
+{
+    return run_case(env, c, XC__PROP_PARTS);
+}
+
+size_t xc__props_run_part(xc__prop_env *env, const xc__case *c, unsigned part)
+{
+    return run_case(env, c, part % XC__PROP_PARTS);
+}
+
+uint64_t xc__props_turn(const xc__case *c)
+{
+    return c->index + (c->seed >> 11);
 }

@@ -65,6 +65,22 @@ typedef struct xc__prop_env {
  * violations reported (0 = the case passed). */
 size_t xc__props_run_case(xc__prop_env *env, const xc__case *c);
 
+/* The fuzzer's cheaper pass: the base call with every property that needs
+ * at most the loss besides it (reference_grad, finite, row_sum, bounds,
+ * reference_loss, and the call-status properties), then only PART (mod
+ * XC__PROP_PARTS) of the groups that make further calls: determinism and
+ * no_read_before_write; fd_consistency; shift_invariance and permutation;
+ * batch_consistency; nonfinite_isolation; masked_rows. What a group draws
+ * does not depend on the others, so every violation it reports is
+ * reported by xc__props_run_case on the same case too. */
+#define XC__PROP_PARTS 6u
+size_t xc__props_run_part(xc__prop_env *env, const xc__case *c, unsigned part);
+
+/* A number that moves on from case to case, for properties that take
+ * turns (FD directions, fuzzing's parts): the index within a run, the
+ * seed across fuzzing inputs (all of index 0). */
+uint64_t xc__props_turn(const xc__case *c);
+
 /* Shared state of the properties on one case (internal to props_*.c). */
 typedef struct xc__prop_base {
     xc__prop_env *env;
@@ -74,7 +90,7 @@ typedef struct xc__prop_base {
     xc__pool *pool;         /* the executor's scratch pool (or NULL) */
     double *grad;           /* target's gradient, batch * ld */
     int grad_ok;            /* the base call succeeded and was finite */
-    xc__pcg32 rng;          /* property randomness of this case */
+    xc__pcg32 rng;          /* the running group's stream of this case */
     size_t failures;
 } xc__prop_base;
 
@@ -105,13 +121,20 @@ int xc__prop_compare(xc__prop_base *b, const xc__case *v, const xc__ref *ref,
                      const unsigned char *row_mask, const char *property,
                      const char *what);
 
+/* 1 when every element of G selected as in xc__prop_compare is finite and
+ * below its bound by more than twice the reference's own error: then
+ * xc__prop_compare would pass it without the MPFR arbiter. Reports
+ * nothing. */
+int xc__prop_clearly_within(const xc__case *v, const xc__ref *ref,
+                            const xc__bounds *bd, const double *g,
+                            const unsigned char *row_mask);
+
 /* The individual properties (props_*.c). */
 void xc__prop_reference(xc__prop_base *b);      /* reference_grad, finite, row_sum, bounds */
 void xc__prop_loss(xc__prop_base *b);           /* reference_loss */
 void xc__prop_fd(xc__prop_base *b);             /* fd_consistency */
 void xc__prop_memory(xc__prop_base *b);         /* determinism, no_read_before_write */
-void xc__prop_shift(xc__prop_base *b);          /* shift_invariance */
-void xc__prop_permutation(xc__prop_base *b);    /* permutation */
+void xc__prop_metamorphic(xc__prop_base *b);    /* shift_invariance, permutation */
 void xc__prop_batch(xc__prop_base *b);          /* batch_consistency */
 void xc__prop_nonfinite(xc__prop_base *b);      /* nonfinite_isolation */
 void xc__prop_masked(xc__prop_base *b);         /* masked_rows */

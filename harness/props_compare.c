@@ -107,9 +107,9 @@ static void scan(const xc__case *v, const xc__ref *ref, const xc__bounds *bd,
  * bound: then scan() finds no violation and nothing undecided. Without the
  * worst-element bookkeeping, for comparisons whose worst values are only
  * reported on a failure. */
-static int clearly_within(const xc__case *v, const xc__ref *ref,
-                          const xc__bounds *bd, const double *g,
-                          const unsigned char *mask)
+int xc__prop_clearly_within(const xc__case *v, const xc__ref *ref,
+                            const xc__bounds *bd, const double *g,
+                            const unsigned char *mask)
 {
     long double two_r = 2 * ref->rel_err;
     for (size_t r = 0; r < v->batch; r++) {
@@ -175,7 +175,7 @@ int xc__prop_compare(xc__prop_base *b, const xc__case *v, const xc__ref *ref,
 {
     worst w;
     int accuracy = v == b->c && g == b->grad && b->env->sink.accuracy;
-    if (!accuracy && clearly_within(v, ref, bd, g, row_mask))
+    if (!accuracy && xc__prop_clearly_within(v, ref, bd, g, row_mask))
         return 1;
     scan(v, ref, bd, g, row_mask, &w);
     if (accuracy && w.elements)

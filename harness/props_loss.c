@@ -97,12 +97,13 @@ static size_t pick_row(xc__prop_base *b)
 }
 
 /* One coordinate of row R: the label (or largest target probability), the
- * largest logit, or a random class, in turn. */
+ * largest logit, or a random class, in turn over the cases that take a
+ * coordinate direction (odd turns, xc__prop_fd). */
 static size_t pick_class(xc__prop_base *b, size_t r)
 {
     const xc__case *c = b->c;
     const double *z = c->logits + r * c->ld;
-    uint32_t which = (uint32_t)(c->index % 3);
+    uint32_t which = (uint32_t)(xc__props_turn(c) / 2 % 3);
     size_t best = 0;
     if (which == 0 && c->label_kind == XC__LABELS_INDEX)
         return (size_t)c->labels[r];
@@ -130,7 +131,7 @@ static void report_fd(xc__prop_base *b, const xc__fd_result *res, const char *di
                   fabsl(res->measured - res->predicted), res->bound);
 }
 
-static int run_direction(xc__prop_base *b, const signed char *sign, const char *dir)
+static void run_direction(xc__prop_base *b, const signed char *sign, const char *dir)
 {
     loss_ctx ctx = {b};
     xc__fd_result res;
@@ -138,7 +139,6 @@ static int run_direction(xc__prop_base *b, const signed char *sign, const char *
                                    b->grad, sign, loss_at, &ctx, b->pool, &res);
     if (rc == 0 && !xc__fd_holds(&res))
         report_fd(b, &res, dir);
-    return rc == 0 && xc__fd_holds(&res);
 }
 
 static void random_signs(xc__prop_base *b, signed char *sign)
@@ -149,6 +149,14 @@ static void random_signs(xc__prop_base *b, signed char *sign)
             sign[r * c->ld + k] = (xc__pcg32_next(&b->rng) & 1) ? 1 : -1;
 }
 
+/* One direction per case, in turn: a random +-1 over every class (even
+ * xc__props_turn), which weighs every gradient element, or one coordinate
+ * (odd), which isolates a single element where the random direction's
+ * bound is dominated by the other classes. A second direction on the same
+ * case would double the loss calls for little: reference_grad and
+ * reference_loss hold both sides to the exact values on every case; the
+ * finite difference is the independent cross-check of the two, and over a
+ * run every kind of direction is drawn. */
 void xc__prop_fd(xc__prop_base *b)
 {
     if (!has_loss(b) || !b->grad_ok || !isfinite(b->ref.loss) || !loss_representable(b))
@@ -163,10 +171,10 @@ void xc__prop_fd(xc__prop_base *b)
         return;
     }
     xc__prop_ran(b, XC__P_FD);
-    random_signs(b, sign);
-    if (run_direction(b, sign, "a random direction of +-1 over every class")) {
-        for (size_t i = 0; i < n; i++)
-            sign[i] = 0;
+    if (xc__props_turn(b->c) % 2 == 0) {
+        random_signs(b, sign);
+        run_direction(b, sign, "a random direction of +-1 over every class");
+    } else {
         size_t k = pick_class(b, r);
         sign[r * b->c->ld + k] = 1;
         char dir[96];

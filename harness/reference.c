@@ -9,12 +9,13 @@
  *   the table-driven xc__exp_pair that replaces it is within 3.4 u_L
  *   (proof in reference_exp.h).
  *   The Neumaier sum of n positive terms has relative error <= 2 u_L +
- *   O(n u_L^2), so s carries (e_L + 4) u_L; O_k = e_k / s adds one division:
- *   <= (2 e_L + 7) u_L = 11 u_L. The coefficients c_r, Y_r (Neumaier sums
- *   and one division) carry <= 4 u_L, A_r = c_r Y_r <= 9 u_L; A_r O_k <=
- *   21 u_L relative to |A_r| O_k; t_k = c_r v_k y_k <= 6 u_L; the final
- *   subtraction one more u_L of |g_k| <= 2 scale_k. Hence |g~ - g| <=
- *   29 u_L scale_k; we state 64 u_L. The loss terms are sums of products of
+ *   O(n u_L^2), so s carries (e_L + 4) u_L; O_k = e_k (1 / s) adds the
+ *   rounding of the reciprocal and of the product (a division per row, not
+ *   per class): <= (2 e_L + 8) u_L = 12 u_L. The coefficients c_r, Y_r
+ *   (Neumaier sums and one division) carry <= 4 u_L, A_r = c_r Y_r <=
+ *   9 u_L; A_r O_k <= 22 u_L relative to |A_r| O_k; t_k = c_r v_k y_k <=
+ *   6 u_L; the final subtraction one more u_L of |g_k| <= 2 scale_k. Hence
+ *   |g~ - g| <= 30 u_L scale_k; we state 64 u_L. The loss terms are sums of products of
  *   inputs (each product rounded once) and of M + L, summed by Neumaier, so
  *   their error is below the same 64 u_L relative to loss_scale. Values below
  *   long double's normal range (exp(d) for d < -11355) are absolutely below
@@ -183,22 +184,25 @@ static long double softmax_row(const xc__case *c, size_t r, xc__ref *out)
     xc__ref_row *row = &out->rows[r];
     long double *p = out->prob + r * c->classes;
     ksum s = {0, 0};
-    int seen_max = 0;
-    /* The max's own term is exactly 1: sum the others and take log1p, so a
-     * tiny L (a loss near 0) keeps its relative accuracy. */
+    size_t argmax = c->classes;
+    /* Two passes: the exponentials are independent of each other (the
+     * processor overlaps them), the compensated sum is one chain. */
     for (size_t k = 0; k < c->classes; k++) {
         p[k] = z[k] == -INFINITY ? 0.0L : exp_diff(z[k], (double)row->max);
-        if (!seen_max && z[k] == (double)row->max)
-            seen_max = 1;
-        else
-            ksum_add_pos(&s, p[k]);
+        if (argmax == c->classes && z[k] == (double)row->max)
+            argmax = k;
     }
+    /* The max's own term is exactly 1: sum the others and take log1p, so a
+     * tiny L (a loss near 0) keeps its relative accuracy. */
+    for (size_t k = 0; k < c->classes; k++)
+        if (k != argmax)
+            ksum_add_pos(&s, p[k]);
     long double others = ksum_value(&s);
     row->log_sum = log1pl(others);
     return 1.0L + others;
 }
 
-/* O_k = e_k / TOTAL, g_k = A_r O_k - t_k and scale_k. For index labels t_k
+/* O_k = e_k (1 / TOTAL), g_k = A_r O_k - t_k and scale_k. For index labels t_k
  * is c_r * 1 * 0 (a signed zero) off the label: computed once per row. */
 static void gradient_row(const xc__case *c, size_t r, xc__ref *out,
                          long double total)
@@ -209,8 +213,9 @@ static void gradient_row(const xc__case *c, size_t r, xc__ref *out,
     long double *sc = out->scale + r * c->classes;
     int index = c->label_kind == XC__LABELS_INDEX;
     long double t_off = row->coef * 1.0L * 0.0L;
+    long double inv_total = 1.0L / total; /* x87 division: one per row */
     for (size_t k = 0; k < c->classes; k++) {
-        p[k] /= total;
+        p[k] *= inv_total;
         long double t = index ? t_off : row->coef * class_weight(c, k) * y_at(c, r, k);
         long double a = row->A * p[k];
         long double fa = fabsl(a), ft = fabsl(t);

@@ -56,6 +56,9 @@
 
 /* 2^(j/64), j = 0..63, correctly rounded to long double. */
 extern const long double xc__exp_table[64];
+/* 2^-k, k = 0..64 (exact): the common exponents of exp_pair's scaling, read
+ * from a table rather than assembled in memory as 80 bits (a stall). */
+extern const long double xc__pow2_neg_table[65];
 
 /* 2^K for K in long double's normal range, built from its bits. */
 static inline long double xc__pow2l(int k)
@@ -101,7 +104,8 @@ static inline long double xc__exp_pair(double hi, double lo)
     double rd = ((hi - nd * 0x1.62e42feep-7) - nd * 0x1.a39ef35793c76p-39) + lo;
     long j = n & 63;
     int k = (int)((n - j) / 64);
-    return xc__exp_table[j] * xc__exp_poly(r, rd) * xc__pow2l(k);
+    long double scale = k >= -64 ? xc__pow2_neg_table[-k] : xc__pow2l(k);
+    return xc__exp_table[j] * xc__exp_poly(r, rd) * scale;
 }
 
 #endif

@@ -179,6 +179,75 @@ START_TEST(isolation_not_blamed_for_rows_wrong_alone)
 }
 END_TEST
 
+/* A target wrong only where both transformations meet: logits beyond 100
+ * (a shift moved them) and the row's largest logit away from class 0 (a
+ * permutation moved it). The base case keeps its largest logit in class 0
+ * and its logits small, so the shifted case alone and the permuted case
+ * alone are answered correctly; only the compound call sees the bug. It
+ * must still be reported, under shift_invariance, naming both. */
+static int compound_only_wrong_grad(const xc_problem *p, void *grad, void *ctx)
+{
+    (void)ctx;
+    int rc = wrapped->grad(p, grad, wrapped->ctx);
+    const double *z = p->logits;
+    size_t arg = 0;
+    for (size_t k = 1; k < p->classes; k++)
+        if (z[k] > z[arg])
+            arg = k;
+    if (rc == 0 && isfinite(z[arg]) && fabs(z[arg]) > 100 && arg != 0)
+        ((double *)grad)[0] += 1e-3;
+    return rc;
+}
+
+typedef struct seen {
+    size_t failures, shift_with_both;
+    char last[64];
+} seen;
+
+static void record_failure(void *ctx, const char *property, const xc__case *c,
+                           const char *message)
+{
+    (void)c;
+    seen *s = ctx;
+    s->failures++;
+    snprintf(s->last, sizeof s->last, "%s", property);
+    if (strcmp(property, XC__P_SHIFT) == 0 && strstr(message, "permuting the classes"))
+        s->shift_with_both++;
+}
+
+START_TEST(compound_failure_reported_when_neither_alone_fails)
+{
+    xc__registry *reg = xc__registry_new(0);
+    wrapped = xc__registry_find(reg, "xc.f64.shifted")->target;
+    xc_target t = *wrapped;
+    t.name = "test.compound_only_wrong";
+    t.grad = compound_only_wrong_grad;
+    xc__exec *ex = xc__exec_new(&t, &(xc__exec_config){.inline_mode = 1});
+    size_t reported = 0;
+    for (uint64_t index = 0; index < 16; index++) {
+        xc__case *c = xc__case_new(XC_F64, 1, 6, 6, XC__LABELS_INDEX, 0);
+        for (size_t k = 0; k < 6; k++)
+            c->logits[k] = k == 0 ? 2.0 : -0.25 * (double)k;
+        c->labels[0] = 3;
+        c->seed = 7;
+        c->index = index;
+        seen s = {0};
+        xc__prop_env env = {.target = &t, .exec = ex, .tol_factor = 1,
+                            .sink = {.fail = record_failure, .ctx = &s}};
+        xc__props_run_case(&env, c);
+        ck_assert_msg(s.failures == s.shift_with_both,
+                      "case %llu: %zu failures, last %s; expected only the compound's",
+                      (unsigned long long)index, s.failures, s.last);
+        reported += s.shift_with_both;
+        xc__case_free(c);
+    }
+    /* A permutation moves class 0 in 5 of 6 draws: most of the 16 cases. */
+    ck_assert_msg(reported >= 8, "compound violation reported in %zu of 16 cases", reported);
+    xc__exec_free(ex);
+    xc__registry_free(reg);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("properties");
@@ -205,6 +274,7 @@ static Suite *suite(void)
     tcase_add_test(tc, caught_no_crash);
     tcase_add_test(tc, caught_no_hang);
     tcase_add_test(tc, isolation_not_blamed_for_rows_wrong_alone);
+    tcase_add_test(tc, compound_failure_reported_when_neither_alone_fails);
     suite_add_tcase(s, tc);
     TCase *ok = tcase_create("no_false_alarm");
     tcase_set_timeout(ok, 240);
