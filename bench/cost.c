@@ -9,12 +9,14 @@
  *   isolated the same with the isolated executor (forked worker, guard
  *            pages, timeouts: what `xentcheck run` uses);
  *   ratios   inline / grad and isolated / grad.
- * Medians of REPS runs (fewer at large H), on one thread. Then the peak
- * memory of one isolated check at H = 10^6, in a fresh process: the
- * harness's growth over its baseline and the worker's peak, against the
- * problem's bytes (logits, label and gradient in the target's dtype).
+ *   memory   peak memory of one isolated check, in a fresh process: the
+ *            harness's growth over its baseline, that over the problem's
+ *            bytes (logits, label and gradient in the target's dtype),
+ *            and the worker's peak.
+ * Medians of REPS runs (fewer at large H), on one thread.
  *
- * usage: cost [TARGET]...   (default: xc.f64.shifted xc.f32.shifted)
+ * usage: cost [--max-h H] [TARGET]...
+ *   (default: xc.f64.shifted xc.f32.shifted; --max-h: H up to H only)
  * Exit status 0, or 2 on bad usage or a harness error.
  */
 #ifndef _POSIX_C_SOURCE
@@ -35,6 +37,7 @@
 #include "registry.h"
 
 static const size_t class_counts[] = { 10, 100, 1000, 10000, 100000, 1000000 };
+static size_t max_h = 1000000;   /* --max-h: the largest H measured */
 
 static double now_seconds(void)
 {
@@ -165,7 +168,17 @@ static void measure_memory(const xc_target *t, size_t h, int fd)
     _exit(write(fd, m, sizeof m) == (ssize_t)sizeof m ? 0 : 1);
 }
 
-static int memory_line(const xc_target *t, size_t h)
+/* The problem's bytes: logits, label and gradient in the target's dtype. */
+static double problem_mib(const xc_target *t, size_t h)
+{
+    size_t es = xc__dtype_size(t->dtype);
+    return (double)(2 * h * es + sizeof(int64_t)) / (1024.0 * 1024.0);
+}
+
+/* Peak memory of one isolated check in a fresh process: *HARNESS the
+ * harness's growth over its baseline *BASE, *WORKER the worker's peak. */
+static int peak_memory(const xc_target *t, size_t h, double *harness,
+                       double *base, double *worker)
 {
     int p[2];
     double m[3];
@@ -182,47 +195,68 @@ static int memory_line(const xc_target *t, size_t h)
         waitpid(pid, NULL, 0);
     if (got != (ssize_t)sizeof m || m[1] < 0)
         return -1;
-    size_t es = xc__dtype_size(t->dtype);
-    double problem = (double)(2 * h * es + sizeof(int64_t)) / (1024.0 * 1024.0);
-    printf("peak memory, one isolated check at H=%zu: harness %.1f MiB over its "
-           "baseline of %.1f MiB (%.1fx the problem's %.1f MiB), worker %.1f MiB\n",
-           h, m[1] - m[0], m[0], (m[1] - m[0]) / problem, problem, m[2]);
+    *base = m[0];
+    *harness = m[1] - m[0];
+    *worker = m[2];
+    return 0;
+}
+
+static int bench_size(const xc_target *t, size_t h, double *base)
+{
+    size_t reps = reps_for(h), fails = 0, fails2 = 0;
+    xc__case *c = make_case(t->dtype, h);
+    if (!c)
+        return -1;
+    double g = time_grad(t, c, reps);
+    double in = time_check(t, c, 1, reps, &fails);
+    double iso = time_check(t, c, 0, reps, &fails2);
+    xc__case_free(c);
+    double mem, worker;
+    if (g < 0 || in < 0 || iso < 0 || peak_memory(t, h, &mem, base, &worker) != 0)
+        return -1;
+    printf("%9zu %10.2f us %10.2f us %10.2f us %9.1f %9.1f %9.1f %8.1f %9.1f%s\n", h,
+           g * 1e6, in * 1e6, iso * 1e6, in / g, iso / g, mem, mem / problem_mib(t, h),
+           worker, fails + fails2 ? "  (the check failed: not a valid figure)" : "");
+    fflush(stdout);
     return 0;
 }
 
 static int bench_target(const xc_target *t)
 {
+    double base = 0;
     printf("\n%s (%s)\n", t->name, xc__dtype_name(t->dtype));
-    printf("%9s %12s %12s %12s %9s %9s\n", "H", "grad", "inline", "isolated",
-           "inline/g", "isol./g");
-    for (size_t i = 0; i < sizeof class_counts / sizeof *class_counts; i++) {
-        size_t h = class_counts[i], reps = reps_for(h), fails = 0, fails2 = 0;
-        xc__case *c = make_case(t->dtype, h);
-        if (!c)
+    printf("%9s %13s %13s %13s %9s %9s %9s %8s %9s\n", "H", "grad", "inline", "isolated",
+           "inline/g", "isol./g", "peak MiB", "x prob.", "worker");
+    for (size_t i = 0; i < sizeof class_counts / sizeof *class_counts; i++)
+        if (class_counts[i] <= max_h && bench_size(t, class_counts[i], &base) != 0)
             return -1;
-        double g = time_grad(t, c, reps);
-        double in = time_check(t, c, 1, reps, &fails);
-        double iso = time_check(t, c, 0, reps, &fails2);
-        xc__case_free(c);
-        if (g < 0 || in < 0 || iso < 0)
-            return -1;
-        printf("%9zu %10.2f us %10.2f us %10.2f us %9.1f %9.1f%s\n", h, g * 1e6,
-               in * 1e6, iso * 1e6, in / g, iso / g,
-               fails + fails2 ? "  (the check failed: not a valid figure)" : "");
-        fflush(stdout);
-    }
-    return memory_line(t, class_counts[sizeof class_counts / sizeof *class_counts - 1]);
+    printf("peak MiB: the harness's growth over its baseline of %.1f MiB in one isolated "
+           "check; x prob.: over the problem's bytes (logits, label, gradient); worker: "
+           "the worker process's peak\n", base);
+    return 0;
 }
 
+/* cost [--max-h H] [TARGET]... */
 int main(int argc, char **argv)
 {
     static const char *const defaults[] = { "xc.f64.shifted", "xc.f32.shifted" };
+    int first = 1;
+    if (argc > 2 && strcmp(argv[1], "--max-h") == 0) {
+        char *end;
+        unsigned long long m = strtoull(argv[2], &end, 10);
+        if (*end || m < 1) {
+            fprintf(stderr, "cost: --max-h needs a positive count\n");
+            return 2;
+        }
+        max_h = (size_t)m;
+        first = 3;
+    }
     xc__registry *reg = xc__registry_new(0);
     int rc = reg ? 0 : 2;
-    size_t n = argc > 1 ? (size_t)argc - 1 : 2;
+    size_t n = argc > first ? (size_t)(argc - first) : 2;
     printf("cost of checking one case (one row, index label, sum; medians)\n");
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        const char *name = argc > 1 ? argv[i + 1] : defaults[i];
+        const char *name = argc > first ? argv[first + (int)i] : defaults[i];
         const xc__entry *e = xc__registry_find(reg, name);
         if (!e) {
             fprintf(stderr, "cost: unknown target '%s'\n", name);

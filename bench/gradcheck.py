@@ -3,17 +3,19 @@
 
 For H = 10, 100, 1000 (one row, f64, index label, sum), times
 gradcheck(cross_entropy) and gradcheck(..., fast_mode=True) on one thread,
-runs bench/cost on the same shapes, and prints the time of each and the
-ratios gradcheck / xentcheck. gradcheck compares the analytic gradient with
+runs bench/cost on the same shapes, and prints for each target the time of
+xentcheck's isolated check, its ratio to one gradient call and its peak
+memory beside gradcheck's times and the ratios gradcheck / xentcheck. gradcheck compares the analytic gradient with
 central differences (2H evaluations, or one directional derivative in
 fast mode); xentcheck's check of a case does that and also the exact
 reference, shift/permutation/batch invariance, memory and masking
 properties (README, "Performance").
 
-usage: bench/gradcheck.py BUILD_DIR [TARGET]
+usage: bench/gradcheck.py BUILD_DIR [TARGET]...
   BUILD_DIR  the build directory holding bench/cost
-  TARGET     the xentcheck target timed (default torch.f64.cross_entropy
-             when built in, else xc.f64.shifted)
+  TARGET     the xentcheck targets timed (default xc.f64.shifted, and
+             torch.f64.cross_entropy when built in: the same
+             implementation under both tools)
 Needs Debian's python3-torch; exits 0 with a note when it is missing.
 """
 import os
@@ -51,17 +53,22 @@ def time_gradcheck(torch, h, fast):
     return median_time(check, 5 if h >= 1000 and not fast else 21)
 
 
-def xentcheck_times(build, target):
-    """{H: (inline seconds, isolated seconds)} from bench/cost's table."""
+def xentcheck_rows(build, target):
+    """{H: row of bench/cost's table} for H up to the largest of SIZES:
+    grad, inline and isolated seconds, peak MiB of the harness and that
+    over the problem's bytes."""
     cost = os.path.join(build, "bench", "cost")
-    out = subprocess.run([cost, target], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run([cost, "--max-h", str(max(SIZES)), target], check=True,
+                         capture_output=True, text=True).stdout
+    num = r"\s+([\d.]+)"
     rows = {}
     for line in out.splitlines():
-        m = re.match(r"\s*(\d+)\s+([\d.]+) us\s+([\d.]+) us\s+([\d.]+) us", line)
+        m = re.match(r"\s*(\d+)" + (num + " us") * 3 + num * 5, line)
         if m:
-            rows[int(m.group(1))] = (float(m.group(3)) * 1e-6,
-                                     float(m.group(4)) * 1e-6)
+            v = [float(x) for x in m.groups()[1:]]
+            rows[int(m.group(1))] = {"grad": v[0] * 1e-6, "inline": v[1] * 1e-6,
+                                     "isolated": v[2] * 1e-6, "mib": v[5],
+                                     "xprob": v[6]}
     return rows
 
 
@@ -83,23 +90,27 @@ def main(argv):
               "python3-torch); nothing to compare")
         return 0
     torch.set_num_threads(1)
-    target = argv[2] if len(argv) > 2 else (
-        "torch.f64.cross_entropy" if has_target(build, "torch.f64.cross_entropy")
-        else "xc.f64.shifted")
-    ours = xentcheck_times(build, target)
-    print(f"PyTorch {torch.__version__} gradcheck vs xentcheck ({target}), "
-          "one row, f64, one thread; medians")
-    print(f"{'H':>6} {'gradcheck':>12} {'fast_mode':>12} {'xc inline':>12} "
-          f"{'xc isolated':>12} {'gc/xc':>8} {'fast/xc':>8}")
-    for h in SIZES:
-        slow = time_gradcheck(torch, h, False)
-        fast = time_gradcheck(torch, h, True)
-        inline, isolated = ours[h]
-        print(f"{h:>6} {slow * 1e3:>9.3f} ms {fast * 1e3:>9.3f} ms "
-              f"{inline * 1e3:>9.3f} ms {isolated * 1e3:>9.3f} ms "
-              f"{slow / isolated:>8.1f} {fast / isolated:>8.2f}")
-    print("gc/xc and fast/xc: gradcheck time over xentcheck's isolated check "
-          "of the same case (> 1: xentcheck is faster)")
+    targets = argv[2:] or ["xc.f64.shifted"] + (
+        ["torch.f64.cross_entropy"]
+        if has_target(build, "torch.f64.cross_entropy") else [])
+    gc = {h: (time_gradcheck(torch, h, False), time_gradcheck(torch, h, True))
+          for h in SIZES}
+    print(f"PyTorch {torch.__version__} gradcheck(cross_entropy) vs xentcheck's "
+          "isolated check, one row, f64, one thread; medians")
+    for target in targets:
+        ours = xentcheck_rows(build, target)
+        print(f"\n{target}")
+        print(f"{'H':>6} {'xentcheck':>12} {'/grad':>7} {'peak MiB':>9} "
+              f"{'gradcheck':>12} {'fast_mode':>12} {'gc/xc':>8} {'fast/xc':>8}")
+        for h in SIZES:
+            slow, fast = gc[h]
+            r = ours[h]
+            iso = r["isolated"]
+            print(f"{h:>6} {iso * 1e3:>9.3f} ms {iso / r['grad']:>7.1f} "
+                  f"{r['mib']:>9.1f} {slow * 1e3:>9.3f} ms {fast * 1e3:>9.3f} ms "
+                  f"{slow / iso:>8.1f} {fast / iso:>8.2f}")
+    print("\n/grad: xentcheck's check over one call of the target's gradient; "
+          "gc/xc, fast/xc: gradcheck time over xentcheck's (> 1: xentcheck is faster)")
     return 0
 
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "checker.h"
+#include "gen.h"
 #include "props.h"
 #include "registry.h"
 
@@ -248,6 +249,92 @@ START_TEST(compound_failure_reported_when_neither_alone_fails)
 }
 END_TEST
 
+/* The fuzzer runs one group of properties per input (xc__props_run_part)
+ * and replays with all of them: every violation a part reports on a case
+ * must be reported by the full run of that case too, or the replay of a
+ * fuzzer's finding would not reproduce. Checked on the breakers whose
+ * violation depends on a group's random draws (offset, permutation, FD
+ * signs, the row picked), over generated cases; each breaker must also be
+ * caught by some part, or the test would prove nothing. */
+typedef struct prop_set {
+    char names[16][32];
+    size_t n;
+} prop_set;
+
+static void add_property(void *ctx, const char *property, const xc__case *c,
+                         const char *message)
+{
+    (void)c;
+    (void)message;
+    prop_set *set = ctx;
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->names[i], property) == 0)
+            return;
+    if (set->n < 16)
+        snprintf(set->names[set->n++], sizeof set->names[0], "%s", property);
+}
+
+static int in_set(const prop_set *set, const char *property)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->names[i], property) == 0)
+            return 1;
+    return 0;
+}
+
+static prop_set failures_of(xc__exec *ex, const xc_target *t, const xc__case *c,
+                            int part)
+{
+    prop_set set = {.n = 0};
+    xc__prop_env env = {.target = t, .exec = ex, .tol_factor = 1,
+                        .sink = {.fail = add_property, .ctx = &set}};
+    if (part < 0)
+        xc__props_run_case(&env, c);
+    else
+        xc__props_run_part(&env, c, (unsigned)part);
+    return set;
+}
+
+static void expect_parts_replay(const char *property)
+{
+    char path[1024], err[512], name[128];
+    snprintf(path, sizeof path, "%s/%s.so", XC_TEST_BREAKER_DIR, property);
+    snprintf(name, sizeof name, "breaker.%s", property);
+    xc__registry *reg = xc__registry_new(0);
+    ck_assert_msg(xc__registry_load_plugin(reg, path, err, sizeof err) == 0, "%s", err);
+    const xc_target *t = xc__registry_find(reg, name)->target;
+    xc__exec *ex = xc__exec_new(t, &(xc__exec_config){.inline_mode = 1});
+    xc__gen_config gc = {.dtype = t->dtype, .caps = t->caps, .max_classes = 64,
+                         .max_elements = 4096};
+    size_t caught = 0;
+    for (uint64_t i = 0; i < 60 / CASE_SCALE; i++) {
+        xc__case *c = xc__gen_case(&gc, 5, i);
+        prop_set full = failures_of(ex, t, c, -1);
+        for (int part = 0; part < (int)XC__PROP_PARTS; part++) {
+            prop_set got = failures_of(ex, t, c, part);
+            for (size_t j = 0; j < got.n; j++)
+                ck_assert_msg(in_set(&full, got.names[j]),
+                              "%s: part %d reports %s on case %llu, the full run does not",
+                              name, part, got.names[j], (unsigned long long)i);
+            caught += in_set(&got, property);
+        }
+        xc__case_free(c);
+    }
+    ck_assert_msg(caught > 0, "%s: no part caught it", name);
+    xc__exec_free(ex);
+    xc__registry_free(reg);
+}
+
+START_TEST(parts_replay_in_full_run)
+{
+    static const char *const drawn[] = {
+        "shift_invariance", "permutation", "fd_consistency", "batch_consistency",
+        "nonfinite_isolation", "masked_rows", "determinism"};
+    for (size_t i = 0; i < sizeof drawn / sizeof *drawn; i++)
+        expect_parts_replay(drawn[i]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("properties");
@@ -275,6 +362,7 @@ static Suite *suite(void)
     tcase_add_test(tc, caught_no_hang);
     tcase_add_test(tc, isolation_not_blamed_for_rows_wrong_alone);
     tcase_add_test(tc, compound_failure_reported_when_neither_alone_fails);
+    tcase_add_test(tc, parts_replay_in_full_run);
     suite_add_tcase(s, tc);
     TCase *ok = tcase_create("no_false_alarm");
     tcase_set_timeout(ok, 240);
