@@ -201,7 +201,8 @@ static int peak_memory(const xc_target *t, size_t h, double *harness,
     return 0;
 }
 
-static int bench_size(const xc_target *t, size_t h, double *base)
+/* Memory of MEMORY (MiB; -1: not measured), measured first. */
+static int bench_size(const xc_target *t, size_t h, const double memory[2])
 {
     size_t reps = reps_for(h), fails = 0, fails2 = 0;
     xc__case *c = make_case(t->dtype, h);
@@ -211,24 +212,33 @@ static int bench_size(const xc_target *t, size_t h, double *base)
     double in = time_check(t, c, 1, reps, &fails);
     double iso = time_check(t, c, 0, reps, &fails2);
     xc__case_free(c);
-    double mem, worker;
-    if (g < 0 || in < 0 || iso < 0 || peak_memory(t, h, &mem, base, &worker) != 0)
+    if (g < 0 || in < 0 || iso < 0)
         return -1;
     printf("%9zu %10.2f us %10.2f us %10.2f us %9.1f %9.1f %9.1f %8.1f %9.1f%s\n", h,
-           g * 1e6, in * 1e6, iso * 1e6, in / g, iso / g, mem, mem / problem_mib(t, h),
-           worker, fails + fails2 ? "  (the check failed: not a valid figure)" : "");
+           g * 1e6, in * 1e6, iso * 1e6, in / g, iso / g, memory[0],
+           memory[0] / problem_mib(t, h), memory[1],
+           fails + fails2 ? "  (the check failed: not a valid figure)" : "");
     fflush(stdout);
     return 0;
 }
 
+#define NSIZES (sizeof class_counts / sizeof *class_counts)
+
+/* The memory of every size is measured before any timing: each child is
+ * forked from a process that has not yet allocated the timing runs' heap,
+ * which a child could otherwise reuse without growing. */
 static int bench_target(const xc_target *t)
 {
-    double base = 0;
+    double base = 0, memory[NSIZES][2];
+    for (size_t i = 0; i < NSIZES; i++)
+        if (class_counts[i] <= max_h &&
+            peak_memory(t, class_counts[i], &memory[i][0], &base, &memory[i][1]) != 0)
+            return -1;
     printf("\n%s (%s)\n", t->name, xc__dtype_name(t->dtype));
     printf("%9s %13s %13s %13s %9s %9s %9s %8s %9s\n", "H", "grad", "inline", "isolated",
            "inline/g", "isol./g", "peak MiB", "x prob.", "worker");
-    for (size_t i = 0; i < sizeof class_counts / sizeof *class_counts; i++)
-        if (class_counts[i] <= max_h && bench_size(t, class_counts[i], &base) != 0)
+    for (size_t i = 0; i < NSIZES; i++)
+        if (class_counts[i] <= max_h && bench_size(t, class_counts[i], memory[i]) != 0)
             return -1;
     printf("peak MiB: the harness's growth over its baseline of %.1f MiB in one isolated "
            "check; x prob.: over the problem's bytes (logits, label, gradient); worker: "

@@ -93,8 +93,13 @@ enum { REPLY_DONE = 1, REPLY_FAULT, REPLY_READY, REPLY_SETUP_FAILED };
 #define SPIN_NS 50000
 /* After spins that ran out, at most one spin in this many waits. */
 #define SPIN_BACKOFF_MAX 8u
-/* How often the parent looks at the machine's load (spin_allowed()). */
+/* How often the parent looks at the machine's load (spin_allowed()), and
+ * how many looks in a row must find it busy to stop spinning (measured:
+ * with one look, passing kernel threads turned spinning off for a tenth
+ * of the windows on an otherwise idle machine; real competition, such as
+ * --jobs 2, is seen at every look). */
 #define LOAD_PROBE_NS 10000000
+#define BUSY_PROBES_OFF 2
 
 /* The wake-up flags and sequence numbers live in memory both processes
  * map; they must not need a lock. */
@@ -161,6 +166,7 @@ typedef struct iso {
     spinner spin;       /* the parent's */
     int cpus;           /* CPUs this process may run on */
     int spin_ok;        /* as of the last look at the load */
+    int busy_probes;    /* looks in a row that found no room */
     int64_t next_probe; /* when to look again (now_ns()) */
     unsigned char *buf[R_COUNT]; /* this call's buffers (right-aligned) */
     size_t bytes[R_COUNT];
@@ -301,7 +307,10 @@ static int spin_allowed(iso *w, control *ctl)
 {
     int64_t now = now_ns();
     if (w->cpus >= 2 && now >= w->next_probe) {
-        w->spin_ok = machine_has_room(w->cpus);
+        /* A kernel thread that runs for a moment is no competitor: only
+         * two looks in a row without room turn spinning off. */
+        w->busy_probes = machine_has_room(w->cpus) ? 0 : w->busy_probes + 1;
+        w->spin_ok = w->busy_probes < BUSY_PROBES_OFF;
         w->next_probe = now + LOAD_PROBE_NS;
     }
     atomic_store_explicit(&ctl->spin_ok, w->spin_ok, memory_order_relaxed);
