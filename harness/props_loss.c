@@ -15,19 +15,16 @@
  * the rounding of a sum of such terms. */
 static long double largest_term(const xc__prop_base *b)
 {
-    const xc__case *c = b->c;
     long double big = 0;
-    for (size_t r = 0; r < c->batch; r++) {
+    for (size_t r = 0; r < b->c->batch; r++) {
         const xc__ref_row *row = &b->ref.rows[r];
         if (row->kind != XC__ROW_FINITE)
             continue;
-        long double lse = fabsl(row->max) + row->log_sum;
-        for (size_t k = 0; k < c->classes; k++) {
-            double z = c->logits[r * c->ld + k];
-            long double term = lse + fabsl((long double)z);
-            if (isfinite(z) && term > big)
-                big = term;
-        }
+        /* the largest |z_k| of the row is |M| or |its smallest logit| */
+        long double term = fabsl(row->max) + row->log_sum +
+                           fmaxl(fabsl(row->max), fabsl(row->min));
+        if (term > big)
+            big = term;
     }
     return big;
 }

@@ -81,10 +81,10 @@ static long double exp_diff(double z, double m)
 }
 
 static xc__row_kind classify_row(const xc__case *c, size_t r, double *max,
-                                 size_t *n_finite)
+                                 double *min, size_t *n_finite)
 {
     const double *z = c->logits + r * c->ld;
-    double m = -INFINITY;
+    double m = -INFINITY, lo = INFINITY;
     size_t nf = 0;
     int nonfinite = 0;
     for (size_t k = 0; k < c->classes; k++) {
@@ -94,9 +94,12 @@ static xc__row_kind classify_row(const xc__case *c, size_t r, double *max,
             nf++;
             if (z[k] > m)
                 m = z[k];
+            if (z[k] < lo)
+                lo = z[k];
         }
     }
     *max = m;
+    *min = lo;
     *n_finite = nf;
     if (xc__case_row_ignored(c, r))
         return XC__ROW_IGNORED;
@@ -266,9 +269,10 @@ static void reference_row(const xc__case *c, size_t r, xc__ref *out,
                           ksum *loss, long double *mag)
 {
     xc__ref_row *row = &out->rows[r];
-    double m;
-    row->kind = classify_row(c, r, &m, &row->n_finite);
+    double m, lo;
+    row->kind = classify_row(c, r, &m, &lo, &row->n_finite);
     row->max = m;
+    row->min = lo;
     long double lin, lin_abs;
     row_linear(c, r, &row->Y, &lin, &lin_abs);
     row->coef = out->denom == 0 ? 0.0L : row_weight(c, r) / out->denom;

@@ -45,6 +45,7 @@ typedef enum xc__row_kind {
 typedef struct xc__ref_row {
     xc__row_kind kind;
     long double max;        /* M, largest finite logit */
+    long double min;        /* smallest finite logit (+inf: none) */
     long double log_sum;    /* L = ln sum exp(z_k - M), in [0, ln n] */
     long double A;          /* multiplier of O_k in g_k */
     long double coef;       /* c_r */

@@ -327,12 +327,24 @@ static void fill_row(xc__ref *out, size_t r, long double v)
     }
 }
 
+/* The smallest finite logit of row R, +inf when there is none. */
+static double smallest_finite(const xc__case *c, size_t r)
+{
+    const double *z = logits_row(c, r);
+    double lo = INFINITY;
+    for (size_t k = 0; k < c->classes; k++)
+        if (isfinite(z[k]) && z[k] < lo)
+            lo = z[k];
+    return lo;
+}
+
 static void one_row(const xc__case *c, size_t r, mp_work *w, xc__ref *out)
 {
     xc__ref_row *row = &out->rows[r];
     size_t kmax;
     row->kind = classify(c, r, &kmax, &row->n_finite);
     row->max = row->n_finite ? logits_row(c, r)[kmax] : -INFINITY;
+    row->min = smallest_finite(c, r);
     coefficients(c, r, w);
     row->coef = to_ld(w->coef);
     row->Y = to_ld(w->Y);

@@ -116,19 +116,14 @@ static long double relative_term(long double u, long double beta, long double s)
 }
 
 /* 1 / (1 - u beta) for the row's largest beta_k (its smallest finite
- * logit), when that is at most 1 + 2^-19: then it serves every class of the
+ * logit, ROW->min), when that is at most 1 + 2^-19: then it serves every class of the
  * row in place of its own factor (it is the largest of them, so the bound
  * stays a bound, and looser by a relative 2^-19 at most), and the row costs
  * no division per class. 0 when the row's spread is too wide for that. */
-static long double row_factor(const xc__case *c, const xc__ref_row *row, size_t r,
-                              long double u, long double row_beta)
+static long double row_factor(const xc__ref_row *row, long double u,
+                              long double row_beta)
 {
-    const double *z = c->logits + r * c->ld;
-    double lo = INFINITY;
-    for (size_t k = 0; k < c->classes; k++)
-        if (z[k] < lo && z[k] != -INFINITY)
-            lo = z[k];
-    long double ub = u * class_beta(row, lo, row_beta);
+    long double ub = u * class_beta(row, (double)row->min, row_beta);
     return ub <= 0x1p-20L ? 1 / (1 - ub) : 0;
 }
 
@@ -140,7 +135,7 @@ static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
     long double allowance = out->min_normal *
         (fabsl(row->A) + fabsl(row->coef) * max_weight + 3);
     long double row_beta = softmax_beta_row(ref, r) + assembly_beta(c);
-    long double u = out->u, inv = row_factor(c, row, r, u, row_beta);
+    long double u = out->u, inv = row_factor(row, u, row_beta);
     const double *z = c->logits + r * c->ld;
     for (size_t k = 0; k < c->classes; k++) {
         size_t i = r * c->classes + k;
