@@ -69,14 +69,22 @@ static long double ksum_value(const ksum *k)
     return isfinite(k->sum) ? k->sum + k->comp : k->sum;
 }
 
-/* exp(z - m) for finite doubles, with the difference taken exactly. */
+/* Below this z - m, exp(z - m) is under half of long double's smallest
+ * subnormal (2^-16445 = e^-11399.5) whatever the rounding error lo adds
+ * (|lo| <= 2^-53 |hi|): the exponential is exactly 0. */
+#define EXP_DIFF_ZERO (-11400.0)
+
+/* exp(z - m) for finite doubles z <= m, with the difference taken exactly.
+ * A difference that rounds below EXP_DIFF_ZERO gives 0 before TwoSum:
+ * its intermediate hi - z is about -m and can overflow to -inf when m is
+ * near DBL_MAX (z = 1.3e306, m = DBL_MAX made lo NaN). */
 static long double exp_diff(double z, double m)
 {
     double hi = z - m;
+    if (!(hi >= EXP_DIFF_ZERO))
+        return 0.0L;
     double bb = hi - z;
     double lo = (z - (hi - bb)) + (-m - bb);
-    if (!isfinite(hi))   /* |z - m| beyond DBL_MAX: exp is 0 anyway */
-        return 0.0L;
     return xc__exp_pair(hi, lo);
 }
 

@@ -475,6 +475,13 @@ START_TEST(fast_matches_mpfr_extremes)
     static const double mixed[] = {0x1p-1074, -0x1p-1074, 0.0, -0.0};
     static const double far[] = {0.0, -11355.0, -11400.0, -20000.0, -1e300};
     static const double masked_label[] = {1.0, -INFINITY, 2.0};
+    /* M = DBL_MAX and a logit 1.3e306: TwoSum of z - M overflowed in its
+     * intermediate and made the row NaN (found by xentcheck-fuzz on
+     * mutant.refuse_large_batch) */
+    static const double near_max[] = {DBL_MAX, -0x1.ba7217f7d1cf8p-477,
+                                      0x1.d1cf87d1cf8cp+1016, -0.0};
+    check_index_row(near_max, 4, 0);
+    check_index_row(near_max, 4, 2);
     check_index_row(one_ulp, 3, 1);
     check_index_row(huge, 3, 1);
     check_index_row(mixed, 4, 3);
