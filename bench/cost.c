@@ -154,8 +154,10 @@ static double peak_mib(int who)
     return (double)ru.ru_maxrss / 1024.0;   /* ru_maxrss is in KiB */
 }
 
-/* In a child: peak memory of one isolated check of an H-class case. */
-static void measure_memory(const xc_target *t, size_t h, int fd)
+/* In a fresh process (cost --memory-child): the peak memory of one
+ * isolated check of an H-class case, written to FD as three doubles: the
+ * baseline, the peak after the check, and the worker's peak (MiB). */
+static int measure_memory(const xc_target *t, size_t h, int fd)
 {
     double m[3] = { peak_mib(RUSAGE_SELF), -1, -1 };
     xc__case *c = make_case(t->dtype, h);
@@ -165,7 +167,7 @@ static void measure_memory(const xc_target *t, size_t h, int fd)
         m[2] = peak_mib(RUSAGE_CHILDREN);
     }
     xc__case_free(c);
-    _exit(write(fd, m, sizeof m) == (ssize_t)sizeof m ? 0 : 1);
+    return write(fd, m, sizeof m) == (ssize_t)sizeof m ? 0 : 2;
 }
 
 /* The problem's bytes: logits, label and gradient in the target's dtype. */
@@ -175,19 +177,27 @@ static double problem_mib(const xc_target *t, size_t h)
     return (double)(2 * h * es + sizeof(int64_t)) / (1024.0 * 1024.0);
 }
 
-/* Peak memory of one isolated check in a fresh process: *HARNESS the
- * harness's growth over its baseline *BASE, *WORKER the worker's peak. */
+/* Peak memory of one isolated check in a fresh process (this program run
+ * again: a forked child would reuse the heap the timing runs left, and
+ * grow less): *HARNESS the harness's growth over its baseline *BASE,
+ * *WORKER the worker's peak. */
 static int peak_memory(const xc_target *t, size_t h, double *harness,
                        double *base, double *worker)
 {
     int p[2];
     double m[3];
+    char hs[32], fds[16];
     if (pipe(p) != 0)
         return -1;
+    snprintf(hs, sizeof hs, "%zu", h);
+    snprintf(fds, sizeof fds, "%d", p[1]);
     fflush(stdout);
     pid_t pid = fork();
-    if (pid == 0)
-        measure_memory(t, h, p[1]);
+    if (pid == 0) {
+        close(p[0]);
+        execl("/proc/self/exe", "cost", "--memory-child", t->name, hs, fds, (char *)NULL);
+        _exit(127);
+    }
     close(p[1]);
     ssize_t got = pid > 0 ? read(p[0], m, sizeof m) : -1;
     close(p[0]);
@@ -201,8 +211,7 @@ static int peak_memory(const xc_target *t, size_t h, double *harness,
     return 0;
 }
 
-/* Memory of MEMORY (MiB; -1: not measured), measured first. */
-static int bench_size(const xc_target *t, size_t h, const double memory[2])
+static int bench_size(const xc_target *t, size_t h, double *base)
 {
     size_t reps = reps_for(h), fails = 0, fails2 = 0;
     xc__case *c = make_case(t->dtype, h);
@@ -212,33 +221,24 @@ static int bench_size(const xc_target *t, size_t h, const double memory[2])
     double in = time_check(t, c, 1, reps, &fails);
     double iso = time_check(t, c, 0, reps, &fails2);
     xc__case_free(c);
-    if (g < 0 || in < 0 || iso < 0)
+    double mem, worker;
+    if (g < 0 || in < 0 || iso < 0 || peak_memory(t, h, &mem, base, &worker) != 0)
         return -1;
     printf("%9zu %10.2f us %10.2f us %10.2f us %9.1f %9.1f %9.1f %8.1f %9.1f%s\n", h,
-           g * 1e6, in * 1e6, iso * 1e6, in / g, iso / g, memory[0],
-           memory[0] / problem_mib(t, h), memory[1],
-           fails + fails2 ? "  (the check failed: not a valid figure)" : "");
+           g * 1e6, in * 1e6, iso * 1e6, in / g, iso / g, mem, mem / problem_mib(t, h),
+           worker, fails + fails2 ? "  (the check failed: not a valid figure)" : "");
     fflush(stdout);
     return 0;
 }
 
-#define NSIZES (sizeof class_counts / sizeof *class_counts)
-
-/* The memory of every size is measured before any timing: each child is
- * forked from a process that has not yet allocated the timing runs' heap,
- * which a child could otherwise reuse without growing. */
 static int bench_target(const xc_target *t)
 {
-    double base = 0, memory[NSIZES][2];
-    for (size_t i = 0; i < NSIZES; i++)
-        if (class_counts[i] <= max_h &&
-            peak_memory(t, class_counts[i], &memory[i][0], &base, &memory[i][1]) != 0)
-            return -1;
+    double base = 0;
     printf("\n%s (%s)\n", t->name, xc__dtype_name(t->dtype));
     printf("%9s %13s %13s %13s %9s %9s %9s %8s %9s\n", "H", "grad", "inline", "isolated",
            "inline/g", "isol./g", "peak MiB", "x prob.", "worker");
-    for (size_t i = 0; i < NSIZES; i++)
-        if (class_counts[i] <= max_h && bench_size(t, class_counts[i], memory[i]) != 0)
+    for (size_t i = 0; i < sizeof class_counts / sizeof *class_counts; i++)
+        if (class_counts[i] <= max_h && bench_size(t, class_counts[i], &base) != 0)
             return -1;
     printf("peak MiB: the harness's growth over its baseline of %.1f MiB in one isolated "
            "check; x prob.: over the problem's bytes (logits, label, gradient); worker: "
@@ -246,11 +246,25 @@ static int bench_target(const xc_target *t)
     return 0;
 }
 
+/* cost --memory-child TARGET H FD (peak_memory()). */
+static int memory_child(char **argv)
+{
+    xc__registry *reg = xc__registry_new(0);
+    const xc__entry *e = reg ? xc__registry_find(reg, argv[0]) : NULL;
+    int rc = e ? measure_memory(e->target, (size_t)strtoull(argv[1], NULL, 10),
+                                atoi(argv[2]))
+               : 2;
+    xc__registry_free(reg);
+    return rc;
+}
+
 /* cost [--max-h H] [TARGET]... */
 int main(int argc, char **argv)
 {
     static const char *const defaults[] = { "xc.f64.shifted", "xc.f32.shifted" };
     int first = 1;
+    if (argc == 5 && strcmp(argv[1], "--memory-child") == 0)
+        return memory_child(argv + 2);
     if (argc > 2 && strcmp(argv[1], "--max-h") == 0) {
         char *end;
         unsigned long long m = strtoull(argv[2], &end, 10);
