@@ -165,6 +165,7 @@ typedef struct iso {
     int lost;  /* the last worker died: the next start is a restart */
     spinner spin;       /* the parent's */
     int cpus;           /* CPUs this process may run on */
+    xc__exec_spin spin_mode; /* AUTO: spin_allowed() decides */
     int spin_ok;        /* as of the last look at the load */
     int busy_probes;    /* looks in a row that found no room */
     int64_t next_probe; /* when to look again (now_ns()) */
@@ -308,11 +309,14 @@ static int machine_has_room(int cpus)
  * count includes itself and its worker (spinning, or just woken): the two
  * of them alone on two CPUs may spin; another --jobs process or any other
  * work makes it more tasks than machine_has_room() allows, and both sides
- * only block, as before. The worker follows the parent's answer in the control page. */
+ * only block, as before. The worker follows the parent's answer in the
+ * control page. A forced mode (xc__exec_config.spin) overrides the look. */
 static int spin_allowed(iso *w, control *ctl)
 {
     int64_t now = now_ns();
-    if (w->cpus >= 2 && now >= w->next_probe) {
+    if (w->spin_mode != XC__EXEC_SPIN_AUTO) {
+        w->spin_ok = w->spin_mode == XC__EXEC_SPIN_ALWAYS;
+    } else if (w->cpus >= 2 && now >= w->next_probe) {
         /* A kernel thread that runs for a moment is no competitor: only
          * two looks in a row without room turn spinning off. */
         w->busy_probes = machine_has_room(w->cpus) ? 0 : w->busy_probes + 1;
@@ -1045,7 +1049,8 @@ static void iso_destroy(xc__exec *ex)
 
 static const xc__exec_ops iso_ops = {iso_grad, iso_loss, iso_destroy};
 
-xc__exec *xc__exec_isolated_new(const xc_target *target, double timeout_s)
+xc__exec *xc__exec_isolated_new(const xc_target *target, double timeout_s,
+                                xc__exec_spin spin)
 {
     iso *w = calloc(1, sizeof *w);
     if (!w)
@@ -1055,6 +1060,7 @@ xc__exec *xc__exec_isolated_new(const xc_target *target, double timeout_s)
     w->head.timeout_s = timeout_s;
     w->sock = w->pidfd = -1;
     w->cpus = cpus_available();
+    w->spin_mode = spin;
     w->a.page = (size_t)sysconf(_SC_PAGESIZE);
     size_t cap[R_COUNT];
     for (int i = 0; i < R_COUNT; i++)
