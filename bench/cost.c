@@ -58,11 +58,9 @@ static double median(double *v, size_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Enough repetitions for a stable median, fewer where one takes long. A
- * small case's runs span a fraction of a second at least: the isolated
- * executor's spinning pauses for 20 ms when the machine looks busy
- * (exec_isolated.c), which a median over a few milliseconds would take
- * for the common case. */
+/* Enough repetitions for a stable median, fewer where one takes long: a
+ * small case's runs span a fraction of a second at least, so that a
+ * moment of other work on the machine does not decide the median. */
 static size_t reps_for(size_t classes)
 {
     return classes >= 1000000 ? 5 : classes >= 100000 ? 11 : classes >= 10000 ? 41

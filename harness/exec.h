@@ -46,19 +46,9 @@ typedef struct xc__call_result {
 
 typedef struct xc__exec xc__exec;
 
-/* Whether the isolated executor's two processes poll their shared page
- * before they block (exec_isolated.c): AUTO when the machine has a CPU to
- * spare; the tests force either path. */
-typedef enum xc__exec_spin {
-    XC__EXEC_SPIN_AUTO = 0,
-    XC__EXEC_SPIN_NEVER,
-    XC__EXEC_SPIN_ALWAYS
-} xc__exec_spin;
-
 typedef struct xc__exec_config {
     double timeout_s;     /* per call; 0 = default (XC__EXEC_DEFAULT_TIMEOUT) */
     int inline_mode;      /* 1 = run in this process (no isolation) */
-    xc__exec_spin spin;   /* isolated executor only */
 } xc__exec_config;
 
 /* A correct call on the largest default case (H = 65536) takes under 10 ms

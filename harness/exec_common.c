@@ -13,7 +13,7 @@ xc__exec *xc__exec_new(const xc_target *target, const xc__exec_config *cfg)
                                                : XC__EXEC_DEFAULT_TIMEOUT;
     if (cfg && cfg->inline_mode)
         return xc__exec_inline_new(target, timeout);
-    return xc__exec_isolated_new(target, timeout, cfg ? cfg->spin : XC__EXEC_SPIN_AUTO);
+    return xc__exec_isolated_new(target, timeout);
 }
 
 void xc__exec_free(xc__exec *ex)

@@ -39,8 +39,7 @@ struct xc__exec {
 };
 
 /* Flavour constructors: each fills the head and returns it, or NULL. */
-xc__exec *xc__exec_isolated_new(const xc_target *target, double timeout_s,
-                                xc__exec_spin spin);
+xc__exec *xc__exec_isolated_new(const xc_target *target, double timeout_s);
 xc__exec *xc__exec_inline_new(const xc_target *target, double timeout_s);
 
 /* Input buffers of one call in the target's dtype; any may be NULL when the

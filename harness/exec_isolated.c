@@ -2,8 +2,8 @@
  *
  * Arena. Before forking, the parent maps one MAP_SHARED anonymous arena:
  *
- *   [control][shared][guard][grad][guard][logits][guard][labels][guard]
- *   [probs][guard][weights][guard]
+ *   [control][guard][grad][guard][logits][guard][labels][guard][probs][guard]
+ *   [weights][guard]
  *
  * Each region is a whole number of pages; each buffer is right-aligned in
  * its region, so its last byte is the last byte before a PROT_NONE guard
@@ -16,44 +16,28 @@
  * rest of its page) writable and the rest of the grad region PROT_NONE;
  * the parent checks the zone and the row padding after each call.
  *
- * Calls. The parent writes a request into the control page and bumps its
- * sequence number; the worker writes its answer into the shared page (the
- * second page, writable by both) and sets the number it answered. Either
- * side that finds nothing to do announces that it sleeps, with a flag in
- * the shared page, and blocks on a SOCK_SEQPACKET socket pair; the other
- * side wakes it with one byte (send() with MSG_NOSIGNAL: a dead worker
- * gives EPIPE, never a SIGPIPE that would kill the harness). A fault
- * handler in the worker, on its own signal stack, writes the fault address
- * to the same socket and _exits; the parent maps the address back to a
- * buffer. The parent waits in poll() on the socket and a pidfd, so a death
- * or a hang is seen within the timeout. Per call there is no fork and no
- * mmap: one round trip, plus an mprotect in the worker when the poison
- * zone moves. The worker is restarted lazily after it dies, and when a
- * case needs a larger arena (regions grow geometrically).
- *
- * Spinning. A blocking round trip costs two sleeps and two cross-CPU
- * wake-ups: 20-25 us of latency and as much kernel CPU time on the 2-CPU
- * VM this was measured on, far more than a call on a small case. So when
- * a CPU is to spare, each side first polls the shared page for a bounded
- * time (SPIN_NS), and a round trip takes about a microsecond when the
- * other side is running. See spin_allowed() and spin_begin() for why this
- * takes no CPU from other work (--jobs, a busy machine).
+ * Calls. The parent writes a request into the control page and one byte
+ * into a SOCK_SEQPACKET socket pair (send() with MSG_NOSIGNAL: a dead
+ * worker gives EPIPE, never a SIGPIPE that would kill the harness); the
+ * worker answers with a fixed-size reply. A fault handler in the worker,
+ * on its own signal stack, writes the fault address to the same socket and
+ * _exits; the parent maps the address back to a buffer. Per call there is
+ * no fork and no mmap: one round trip, plus an mprotect in the worker when
+ * the poison zone moves. The worker is restarted lazily after it dies, and
+ * when a case needs a larger arena (regions grow geometrically).
  *
  * The worker is forked without exec so that the target's function pointers
  * stay valid; this assumes the harness is single-threaded when it forks.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1 /* REG_ERR, pidfd, prctl and CPU_COUNT */
+#define _GNU_SOURCE 1 /* REG_ERR, pidfd and prctl */
 #endif
 #include "exec_common.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,33 +61,6 @@ enum { REPLY_DONE = 1, REPLY_FAULT, REPLY_READY, REPLY_SETUP_FAILED };
 /* Pages of each region in a new arena; grown on demand. */
 #define INITIAL_REGION_PAGES 4
 #define ALT_STACK_BYTES (64u * 1024u)
-/* The arena's head: the control page, the shared page, the guard page
- * before the grad region. */
-#define HEAD_PAGES 3
-
-/* How long a side polls the shared page before it blocks. A blocking
- * round trip measured 20-25 us here, nearly all kernel time (waking an
- * idle CPU), and a sleeping worker puts its wake-up on the parent's
- * critical path. A spin uses only a CPU nobody else wants (spin_allowed())
- * and a spin that runs out costs at most this much over blocking at once.
- * In a `xentcheck run` (H up to 4096) 85% of the replies and 76% of the
- * next requests came within 50 us (76% and 64% within 20 us); checks at
- * H = 1000 took 490, 400, 330 us with 20, 50, 100 us budgets (inline:
- * ~250), for 5-10% more CPU time than 20 us per step. */
-#define SPIN_NS 50000
-/* After spins that ran out, at most one spin in this many waits. */
-#define SPIN_BACKOFF_MAX 8u
-/* How often the parent looks at the machine's load (spin_allowed()), and
- * how many looks in a row must find it busy to stop spinning (measured:
- * with one look, passing kernel threads turned spinning off for a tenth
- * of the windows on an otherwise idle machine; real competition, such as
- * --jobs 2, is seen at every look). */
-#define LOAD_PROBE_NS 10000000
-#define BUSY_PROBES_OFF 2
-
-/* The wake-up flags and sequence numbers live in memory both processes
- * map; they must not need a lock. */
-_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "lock-free atomic int required");
 
 typedef struct arena {
     unsigned char *base;
@@ -130,32 +87,6 @@ typedef struct reply {
     uintptr_t addr;
 } reply;
 
-/* The control page: written by the parent, read-only in the worker. */
-typedef struct control {
-    request rq;
-    atomic_uint posted; /* sequence number of the latest request */
-    atomic_int spin_ok; /* the parent's spin_allowed(), for the worker */
-} control;
-
-/* The shared page, written by both. A side sets its ASLEEP flag before it
- * blocks; the other side takes the flag with an exchange after publishing,
- * and sends one byte when it was set. Publish-then-exchange against
- * set-then-recheck (all sequentially consistent) means that either the
- * sleeper sees the news or the publisher sees the flag: no lost wake-up,
- * and exactly one byte per flag taken by the other side. */
-typedef struct shared {
-    atomic_uint taken;        /* worker: the request it started on */
-    atomic_uint done;         /* worker: the request R answers */
-    atomic_int worker_asleep; /* 1: in read(), waiting for a request */
-    atomic_int parent_asleep; /* 1: in poll(), waiting for the reply */
-    reply r;
-} shared;
-
-/* Each side's backoff after spins that ran out (spin_begin()). */
-typedef struct spinner {
-    unsigned skip, backoff;
-} spinner;
-
 typedef struct iso {
     xc__exec head;
     arena a;
@@ -163,12 +94,6 @@ typedef struct iso {
     int sock;  /* parent end of the socket pair */
     int pidfd; /* readable once the worker exits; -1 when unsupported */
     int lost;  /* the last worker died: the next start is a restart */
-    spinner spin;       /* the parent's */
-    int cpus;           /* CPUs this process may run on */
-    xc__exec_spin spin_mode; /* AUTO: spin_allowed() decides */
-    int spin_ok;        /* as of the last look at the load */
-    int busy_probes;    /* looks in a row that found no room */
-    int64_t next_probe; /* when to look again (now_ns()) */
     unsigned char *buf[R_COUNT]; /* this call's buffers (right-aligned) */
     size_t bytes[R_COUNT];
     unsigned char *zone;
@@ -181,19 +106,9 @@ static size_t round_up(size_t n, size_t page)
     return (n + page - 1) / page * page;
 }
 
-static control *control_of(const arena *a)
-{
-    return (control *)(void *)a->base;
-}
-
-static shared *shared_of(const arena *a)
-{
-    return (shared *)(void *)(a->base + a->page);
-}
-
 static void arena_layout(arena *a, const size_t cap[R_COUNT])
 {
-    size_t at = HEAD_PAGES * a->page;
+    size_t at = 2 * a->page; /* control page, guard before grad */
     for (int i = 0; i < R_COUNT; i++) {
         a->cap[i] = cap[i];
         a->off[i] = at;
@@ -213,7 +128,7 @@ static int arena_map(arena *a, const size_t cap[R_COUNT])
     }
     a->base = p;
     /* Guards are PROT_NONE for the parent too: the worker inherits them. */
-    if (mprotect(a->base + 2 * a->page, a->page, PROT_NONE) != 0)
+    if (mprotect(a->base + a->page, a->page, PROT_NONE) != 0)
         return -1;
     for (int i = 0; i < R_COUNT; i++)
         if (mprotect(a->base + a->off[i] + a->cap[i], a->page, PROT_NONE))
@@ -252,122 +167,6 @@ static int grown_caps(const arena *a, const size_t bytes[R_COUNT],
         }
     }
     return grew;
-}
-
-/* ---- spinning ------------------------------------------------------- */
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause(); /* spares the sibling hyperthread */
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-static int cpus_available(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return 1;
-    return CPU_COUNT(&set);
-}
-
-/* Whether at most one task more than CPUS is running or waiting to run:
- * the fourth field of /proc/loadavg, "running/total", machine-wide. The
- * one more: on the idle 2-CPU VM this was measured on, the count shows a
- * runnable task besides the reader most of the time (15 of 20 looks 50 ms
- * apart read 2, with nothing else running), so "no more than CPUS" kept
- * the parent and its worker from ever spinning there. Two --jobs
- * processes and their workers, or any busy program beside them on two
- * CPUs, still count more. */
-static int machine_has_room(int cpus)
-{
-    char buf[128];
-    long running = 0;
-    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    return sscanf(buf, "%*s %*s %*s %ld", &running) == 1 && running <= cpus + 1;
-}
-
-/* Whether a wait may spin at all. With one CPU the other side could not
- * run meanwhile; with more, only while nobody else wants a CPU. The
- * parent looks every LOAD_PROBE_NS, right after posting a request, so the
- * count includes itself and its worker (spinning, or just woken): the two
- * of them alone on two CPUs may spin; another --jobs process or any other
- * work makes it more tasks than machine_has_room() allows, and both sides
- * only block, as before. The worker follows the parent's answer in the
- * control page. A forced mode (xc__exec_config.spin) overrides the look. */
-static int spin_allowed(iso *w, control *ctl)
-{
-    int64_t now = now_ns();
-    if (w->spin_mode != XC__EXEC_SPIN_AUTO) {
-        w->spin_ok = w->spin_mode == XC__EXEC_SPIN_ALWAYS;
-    } else if (w->cpus >= 2 && now >= w->next_probe) {
-        /* A kernel thread that runs for a moment is no competitor: only
-         * two looks in a row without room turn spinning off. */
-        w->busy_probes = machine_has_room(w->cpus) ? 0 : w->busy_probes + 1;
-        w->spin_ok = w->busy_probes < BUSY_PROBES_OFF;
-        w->next_probe = now + LOAD_PROBE_NS;
-    }
-    atomic_store_explicit(&ctl->spin_ok, w->spin_ok, memory_order_relaxed);
-    return w->spin_ok;
-}
-
-/* Whether to spin before this wait, when ALLOWED. After a spin that ran
- * out, the next 1, 2, 4 .. SPIN_BACKOFF_MAX waits block at once, so when
- * the other side's work outlasts the budget (large cases) spinning costs
- * one budget in SPIN_BACKOFF_MAX waits at most; one success resets. */
-static int spin_begin(spinner *s, int allowed)
-{
-    if (!allowed)
-        return 0;
-    if (s->skip) {
-        s->skip--;
-        return 0;
-    }
-    return 1;
-}
-
-static void spin_end(spinner *s, int caught)
-{
-    if (caught) {
-        s->backoff = 0;
-        return;
-    }
-    s->backoff = s->backoff ? 2 * s->backoff : 1;
-    if (s->backoff > SPIN_BACKOFF_MAX)
-        s->backoff = SPIN_BACKOFF_MAX;
-    s->skip = s->backoff;
-}
-
-/* Wait up to SPIN_NS for *V to leave OLD, when S and ALLOWED let it: the
- * value seen, OLD when it did not change in time. */
-static unsigned spin_wait(spinner *s, int allowed, const atomic_uint *v,
-                          unsigned old)
-{
-    if (!spin_begin(s, allowed))
-        return old;
-    int64_t end = now_ns() + SPIN_NS;
-    unsigned x;
-    while ((x = atomic_load_explicit(v, memory_order_acquire)) == old &&
-           now_ns() < end)
-        cpu_relax();
-    spin_end(s, x != old);
-    return x;
 }
 
 /* ---- worker --------------------------------------------------------- */
@@ -469,7 +268,7 @@ static int protect_grad(const arena *a, unsigned char *zone,
 static reply run_request(const xc_target *t, const arena *a,
                          unsigned char **current_zone)
 {
-    const request *rq = &control_of(a)->rq;
+    const request *rq = (const request *)a->base;
     reply r;
     memset(&r, 0, sizeof r);
     r.kind = REPLY_DONE;
@@ -510,60 +309,20 @@ static void worker_setup(const iso *w, int sock, pid_t parent)
         _exit(127);
 }
 
-/* Block for the parent's byte; leave when the parent closed its end. */
-static void read_byte_or_exit(int sock)
-{
-    char go;
-    ssize_t n;
-    while ((n = read(sock, &go, 1)) < 0 && errno == EINTR)
-        continue;
-    if (n <= 0)
-        _exit(0);
-}
-
-/* The next request after SEEN: spin, then sleep (see struct shared). */
-static unsigned await_request(const arena *a, int sock, unsigned seen,
-                              spinner *sp)
-{
-    const control *ctl = control_of(a);
-    shared *sh = shared_of(a);
-    int allowed = atomic_load_explicit(&ctl->spin_ok, memory_order_relaxed);
-    unsigned s = spin_wait(sp, allowed, &ctl->posted, seen);
-    if (s != seen)
-        return s;
-    atomic_store(&sh->worker_asleep, 1);
-    s = atomic_load(&ctl->posted);
-    if (s != seen && atomic_exchange(&sh->worker_asleep, 0))
-        return s; /* we took our flag back: no byte comes */
-    /* The parent took the flag, or will after its next request. */
-    read_byte_or_exit(sock);
-    return atomic_load(&ctl->posted);
-}
-
-/* Answer request SEQ with R; wake the parent when it sleeps. */
-static void publish_reply(const arena *a, const reply *r, unsigned seq,
-                          int sock)
-{
-    shared *sh = shared_of(a);
-    sh->r = *r;
-    atomic_store(&sh->done, seq);
-    if (atomic_exchange(&sh->parent_asleep, 0) && write(sock, "", 1) != 1)
-        _exit(0);
-}
-
 static _Noreturn void worker_main(const iso *w, int sock, pid_t parent)
 {
     unsigned char *current_zone = NULL;
-    spinner sp = {0, 0};
-    unsigned seq = atomic_load(&control_of(&w->a)->posted);
     worker_setup(w, sock, parent);
     for (;;) {
-        seq = await_request(&w->a, sock, seq, &sp);
-        /* Tells the parent, should this process die, that it died on
-         * the call and not before. */
-        atomic_store(&shared_of(&w->a)->taken, seq);
+        char go;
+        ssize_t n = read(sock, &go, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) /* the parent closed its end */
+            _exit(0);
         reply r = run_request(w->head.target, &w->a, &current_zone);
-        publish_reply(&w->a, &r, seq, sock);
+        if (send_reply(sock, &r) != 0)
+            _exit(0);
     }
 }
 
@@ -586,12 +345,12 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Wait until the socket is readable or the worker exits, DEADLINE at the
- * latest: 1, 0 on timeout, -1 on error. */
-static int wait_event(const iso *w, double deadline)
+/* Wait until the worker answers or exits: 1, 0 on timeout, -1 on error. */
+static int wait_event(const iso *w, double timeout_s)
 {
     struct pollfd fds[2] = {{w->sock, POLLIN, 0}, {w->pidfd, POLLIN, 0}};
     nfds_t nfds = w->pidfd >= 0 ? 2 : 1;
+    double deadline = now_s() + timeout_s;
     for (;;) {
         double left = deadline - now_s();
         int ms = left > 0 ? (int)(left * 1000.0) + 1 : 0;
@@ -632,28 +391,16 @@ static int await_ready(iso *w)
 {
     reply r;
     double t = w->head.timeout_s > 5.0 ? w->head.timeout_s : 5.0;
-    if (wait_event(w, now_s() + t) == 1 && read_reply(w, &r) == 0 &&
+    if (wait_event(w, t) == 1 && read_reply(w, &r) == 0 &&
         r.kind == REPLY_READY)
         return 0;
     reap(w, 1);
     return -1;
 }
 
-/* A new worker starts from the latest request, answered, both awake. */
-static void reset_shared(const arena *a)
-{
-    shared *sh = shared_of(a);
-    unsigned seq = atomic_load(&control_of(a)->posted);
-    atomic_store(&sh->taken, seq);
-    atomic_store(&sh->done, seq);
-    atomic_store(&sh->worker_asleep, 0);
-    atomic_store(&sh->parent_asleep, 0);
-}
-
 static int spawn(iso *w)
 {
     int sv[2];
-    reset_shared(&w->a);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return -1;
     fflush(NULL); /* a target calling exit() must not flush our buffers */
@@ -732,7 +479,7 @@ static int prepare(iso *w, const xc__case *c, int kind, xc__call_result *res)
     if (ensure_arena(w, c, res) != 0)
         return -1;
     place_inputs(w, c, &in);
-    request *rq = &control_of(&w->a)->rq;
+    request *rq = (request *)(void *)w->a.base;
     memset(rq, 0, sizeof *rq);
     rq->kind = kind;
     xc__exec_build_problem(c, w->head.target->dtype, &in, &rq->problem);
@@ -748,7 +495,7 @@ static void place_grad(iso *w, uint32_t poison)
     w->zone = (unsigned char *)(low / w->a.page * w->a.page);
     xc__exec_poison_fill(w->zone, (size_t)(grad - w->zone) + w->bytes[R_GRAD],
                          poison);
-    request *rq = &control_of(&w->a)->rq;
+    request *rq = (request *)(void *)w->a.base;
     rq->grad = grad;
     rq->zone = w->zone;
 }
@@ -783,7 +530,7 @@ static xc__call_status fault_past_region(const iso *w, const reply *r, int i,
     size_t es = i == R_LABELS ? sizeof(int64_t)
                               : xc__dtype_size(w->head.target->dtype);
     size_t elem = (r->addr - (uintptr_t)w->buf[i]) / es;
-    const xc_problem *p = &control_of(&w->a)->rq.problem;
+    const xc_problem *p = &((const request *)(const void *)w->a.base)->problem;
     size_t last = (p->batch - 1) * p->ld;
     /* The buffer ends after the last row's H elements, so a write to that
      * row's padding [H, ld) lands on the guard page: it is a padding write. */
@@ -811,7 +558,7 @@ static xc__call_status classify_fault(const iso *w, const reply *r,
     const arena *a = &w->a;
     uintptr_t base = (uintptr_t)a->base, addr = r->addr;
     size_t off = addr - base;
-    if (addr >= base && off >= 2 * a->page && off < HEAD_PAGES * a->page)
+    if (addr >= base && off >= a->page && off < 2 * a->page)
         return xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
                                "%s %zu bytes before the gradient buffer",
                                access_word(r->access),
@@ -830,7 +577,7 @@ static xc__call_status classify_fault(const iso *w, const reply *r,
                            "%s: invalid %s at address 0x%" PRIxPTR "%s",
                            xc__signal_name(r->signo, sb, sizeof sb),
                            r->access == 1 ? "write" : "access", addr,
-                           addr >= base && off < 2 * a->page
+                           addr >= base && off < a->page
                                ? " (the harness control page)"
                                : "");
 }
@@ -852,83 +599,27 @@ static xc__call_status classify_death(int st, xc__call_result *res)
 
 /* ---- parent: one call ----------------------------------------------- */
 
-/* Post the prepared request as *SEQ; wake the worker when it sleeps.
- * -1 when it is gone (EPIPE). */
-static int post_request(iso *w, unsigned *seq)
+static int send_go(iso *w)
 {
-    control *ctl = control_of(&w->a);
-    *seq = atomic_load_explicit(&ctl->posted, memory_order_relaxed) + 1;
-    atomic_store(&ctl->posted, *seq);
-    if (!atomic_exchange(&shared_of(&w->a)->worker_asleep, 0))
-        return 0;
     char go = 1;
     return send(w->sock, &go, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
 /* Start the call; a worker that died between calls is replaced once. */
-static int start_call(iso *w, unsigned *seq, xc__call_result *res)
+static int start_call(iso *w, xc__call_result *res)
 {
-    int err = 0;
-    for (int tries = 0; tries < 2; tries++) {
-        if (ensure_worker(w, res) != 0)
-            return -1;
-        if (post_request(w, seq) == 0)
-            return 0;
-        err = errno;
-        reap(w, 1);
-    }
+    if (send_go(w) == 0)
+        return 0;
+    reap(w, 1);
+    if (ensure_worker(w, res) != 0)
+        return -1;
+    if (send_go(w) == 0)
+        return 0;
+    int err = errno;
+    reap(w, 1);
     xc__exec_result(res, XC__CALL_HARNESS_ERROR, err,
                     "cannot reach the worker: %s", strerror(err));
     return -1;
-}
-
-/* Copy the answer out of the shared page: 1, await_reply()'s "answered". */
-static int take_reply(const iso *w, reply *r)
-{
-    *r = shared_of(&w->a)->r;
-    return 1;
-}
-
-/* Sleep until the answer to SEQ (1, in R), a message on the socket or the
- * worker's end (2: R is the fault report, or zero), DEADLINE (0) or an
- * error (-1). See struct shared for the flag. */
-static int sleep_for_reply(iso *w, unsigned seq, double deadline, reply *r)
-{
-    shared *sh = shared_of(&w->a);
-    atomic_store(&sh->parent_asleep, 1);
-    if (atomic_load(&sh->done) == seq &&
-        atomic_exchange(&sh->parent_asleep, 0))
-        return take_reply(w, r); /* took our flag back: no byte comes */
-    /* The worker took the flag, or will when it answers. */
-    int ev = wait_event(w, deadline);
-    if (ev <= 0)
-        return ev;
-    if (recv(w->sock, r, sizeof *r, MSG_DONTWAIT) == (ssize_t)sizeof *r)
-        return 2;
-    /* The byte, or the end of a worker that answered first. */
-    if (atomic_load(&sh->done) == seq)
-        return take_reply(w, r);
-    memset(r, 0, sizeof *r);
-    return 2;
-}
-
-/* The answer to SEQ: spin first, then sleep; as sleep_for_reply(). The
- * timeout counts from the request, spin included. */
-static int await_reply(iso *w, unsigned seq, reply *r)
-{
-    double deadline = now_s() + w->head.timeout_s;
-    int allowed = spin_allowed(w, control_of(&w->a));
-    if (spin_wait(&w->spin, allowed, &shared_of(&w->a)->done, seq - 1) == seq)
-        return take_reply(w, r);
-    return sleep_for_reply(w, seq, deadline, r);
-}
-
-/* After await_reply() gave EV: the worker ended without a word and had
- * not started on SEQ, so it died between calls (while spinning). */
-static int died_idle(const iso *w, int ev, const reply *r, unsigned seq)
-{
-    return ev == 2 && r->kind == 0 &&
-           atomic_load(&shared_of(&w->a)->taken) != seq;
 }
 
 /* After an event EV without a normal reply: end the worker, say why. */
@@ -958,18 +649,11 @@ static void settle(iso *w, int ev, const reply *r, xc__call_result *res)
 /* Run the prepared call; 0 with *R on an answer, else RES is the verdict. */
 static int round_trip(iso *w, reply *r, xc__call_result *res)
 {
-    unsigned seq;
-    int ev;
-    for (int tries = 0;; tries++) {
-        memset(r, 0, sizeof *r);
-        if (start_call(w, &seq, res) != 0)
-            return -1;
-        ev = await_reply(w, seq, r);
-        if (tries > 0 || !died_idle(w, ev, r, seq))
-            break;
-        reap(w, 1); /* as when the post fails: a new worker takes it */
-    }
-    if (ev == 1 && r->kind == REPLY_DONE)
+    memset(r, 0, sizeof *r);
+    if (start_call(w, res) != 0)
+        return -1;
+    int ev = wait_event(w, w->head.timeout_s);
+    if (ev > 0 && read_reply(w, r) == 0 && r->kind == REPLY_DONE)
         return 0;
     settle(w, ev, r, res);
     return -1;
@@ -1049,8 +733,7 @@ static void iso_destroy(xc__exec *ex)
 
 static const xc__exec_ops iso_ops = {iso_grad, iso_loss, iso_destroy};
 
-xc__exec *xc__exec_isolated_new(const xc_target *target, double timeout_s,
-                                xc__exec_spin spin)
+xc__exec *xc__exec_isolated_new(const xc_target *target, double timeout_s)
 {
     iso *w = calloc(1, sizeof *w);
     if (!w)
@@ -1059,8 +742,6 @@ xc__exec *xc__exec_isolated_new(const xc_target *target, double timeout_s,
     w->head.target = target;
     w->head.timeout_s = timeout_s;
     w->sock = w->pidfd = -1;
-    w->cpus = cpus_available();
-    w->spin_mode = spin;
     w->a.page = (size_t)sysconf(_SC_PAGESIZE);
     size_t cap[R_COUNT];
     for (int i = 0; i < R_COUNT; i++)

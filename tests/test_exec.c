@@ -290,25 +290,9 @@ static xc__case *make_case(xc_dtype t, size_t n, size_t h, size_t ld)
     return c;
 }
 
-/* The isolated executor's spinning for this test (a fixture sets it): its
- * default decides by the machine's load, so a test suite running beside
- * other work would only ever see the blocking path; the tests run twice
- * more, forced to spin and forced to block. */
-static xc__exec_spin spin_mode = XC__EXEC_SPIN_AUTO;
-
-static void force_spinning(void)
-{
-    spin_mode = XC__EXEC_SPIN_ALWAYS;
-}
-
-static void force_blocking(void)
-{
-    spin_mode = XC__EXEC_SPIN_NEVER;
-}
-
 static xc__exec *make_exec(const xc_target *tg, int inline_mode, double to)
 {
-    xc__exec_config cfg = {to, inline_mode, spin_mode};
+    xc__exec_config cfg = {to, inline_mode};
     xc__exec *ex = xc__exec_new(tg, &cfg);
     ck_assert_ptr_nonnull(ex);
     return ex;
@@ -853,7 +837,7 @@ END_TEST
 START_TEST(new_rejects_malformed_targets)
 {
     xc_target tg = make_target(XC_F64, NULL);
-    xc__exec_config cfg = {0, _i, XC__EXEC_SPIN_AUTO};
+    xc__exec_config cfg = {0, _i};
     ck_assert_ptr_null(xc__exec_new(&tg, &cfg));
     tg = make_target((xc_dtype)7, toy_grad);
     ck_assert_ptr_null(xc__exec_new(&tg, &cfg));
@@ -872,12 +856,10 @@ static TCase *both_modes(const char *name, const TTest *test)
     return tc;
 }
 
-static TCase *isolated_case(const char *name, void (*mode)(void))
+static TCase *isolated_case(void)
 {
-    TCase *tc = tcase_create(name);
+    TCase *tc = tcase_create("isolated");
     tcase_set_timeout(tc, 30);
-    if (mode)
-        tcase_add_checked_fixture(tc, mode, NULL);
     tcase_add_loop_test(tc, isolated_bad_targets, 0, 2 * N_BAD);
     tcase_add_loop_test(tc, hang_reported_within_timeout, 0, 2);
     tcase_add_loop_test(tc, arena_grows_and_stays_guarded, 0, 2);
@@ -901,9 +883,7 @@ static TCase *inline_case(void)
 static Suite *exec_suite(void)
 {
     Suite *s = suite_create("exec");
-    suite_add_tcase(s, isolated_case("isolated", NULL));
-    suite_add_tcase(s, isolated_case("isolated_spinning", force_spinning));
-    suite_add_tcase(s, isolated_case("isolated_blocking", force_blocking));
+    suite_add_tcase(s, isolated_case());
     suite_add_tcase(s, inline_case());
     suite_add_tcase(s, both_modes("good", good_grad_and_loss));
     suite_add_tcase(s, both_modes("no_loss", no_loss_is_a_harness_error));
