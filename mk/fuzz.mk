@@ -4,6 +4,9 @@
 #   make fuzz-smoke  CI: a fixed short run on the default target and the parsers
 #   make fuzz-afl    build the AFL++ variants (plain, LAF float splitting,
 #                    CMPLOG) into build-afl/ with fuzz/build.sh
+#   make fuzz-oss    CI: build as OSS-Fuzz / ClusterFuzzLite do (fuzz/build.sh,
+#                    defaults: libFuzzer + ASan/UBSan) into build-oss/ and run
+#                    each binary briefly
 # Artifacts land in build-fuzz/artifacts/; replay one with
 #   ./build-fuzz/xentcheck replay [--plugin P] --target NAME ARTIFACT
 
@@ -18,7 +21,7 @@ FUZZ_CXX    ?= clang++
 FUZZ_ENV  := XENTCHECK_TARGET=$(FUZZ_TARGET) $(if $(FUZZ_PLUGIN),XENTCHECK_PLUGIN=$(abspath $(FUZZ_PLUGIN)))
 FUZZ_ARGS := -dict=corpus/fuzz.dict -artifact_prefix=$(FUZZ_DIR)/artifacts/ -print_final_stats=1
 
-.PHONY: fuzz fuzz-build fuzz-smoke fuzz-afl
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-afl fuzz-oss
 
 fuzz-build: deps
 	$(CMAKE) -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) \
@@ -45,3 +48,17 @@ fuzz-afl:
 	  LIB_FUZZING_ENGINE=/usr/lib/afl/libAFLDriver.a OUT=$(CURDIR)/build-afl/laf fuzz/build.sh
 	AFL_LLVM_CMPLOG=1 CC=afl-clang-fast CXX=afl-clang-fast++ CFLAGS="-O2 -g" CXXFLAGS="-O2 -g" \
 	  LIB_FUZZING_ENGINE=/usr/lib/afl/libAFLDriver.a OUT=$(CURDIR)/build-afl/cmplog fuzz/build.sh
+
+# The builders' way in (fuzz/build.sh, no CMake) broke once without
+# anyone noticing: CI builds it and runs each binary on its seed corpus.
+OSS_DIR := build-oss
+fuzz-oss: deps
+	OUT=$(CURDIR)/$(OSS_DIR) sh fuzz/build.sh
+	rm -rf $(OSS_DIR)/seeds $(OSS_DIR)/seeds-parsers
+	mkdir -p $(OSS_DIR)/seeds $(OSS_DIR)/seeds-parsers
+	cd $(OSS_DIR)/seeds && unzip -q ../xentcheck-fuzz_seed_corpus.zip
+	cd $(OSS_DIR)/seeds-parsers && unzip -q ../xentcheck-fuzz-parsers_seed_corpus.zip
+	XENTCHECK_TARGET=$(FUZZ_TARGET) ./$(OSS_DIR)/xentcheck-fuzz -dict=$(OSS_DIR)/xentcheck-fuzz.dict \
+	  -seed=1 -runs=5000 $(OSS_DIR)/seeds
+	./$(OSS_DIR)/xentcheck-fuzz-parsers -dict=$(OSS_DIR)/xentcheck-fuzz-parsers.dict \
+	  -seed=1 -runs=5000 $(OSS_DIR)/seeds-parsers

@@ -10,8 +10,9 @@ set -eu
 # xmllint validates the JUnit report in the tests.
 PACKAGES="cmake gcc clang make pkg-config check libsubunit-dev libmpfr-dev
 libgmp-dev libcjson-dev libxml2-utils"
-# groff formats the man page in its test (tests/man/check-man.sh).
-PACKAGES="$PACKAGES groff-base"
+# groff formats the man page in its test (tests/man/check-man.sh); zip
+# and unzip pack and unpack fuzz/build.sh's seed corpora (make fuzz-oss).
+PACKAGES="$PACKAGES groff-base zip unzip"
 # Real libraries checked as built-in targets (targets/lib/). oneDNN's
 # CMake package looks for OpenCL (its GPU runtime), which libdnnl-dev only
 # recommends; libtorch, dlib and tiny-dnn are C++ (g++), and tiny-dnn's
