@@ -29,9 +29,9 @@
  * Waiting. A blocking wait costs a sleep and a cross-CPU wake-up, about
  * 20 us a round trip on the 2-CPU VM this was measured on, more than a
  * whole call on a small case. So while the machine has a CPU to spare
- * (spin_allowed()), each side first polls its socket without blocking for
- * up to SPIN_NS, and a message that arrives meanwhile is read without a
- * wake-up. The messages are the same either way: spinning only changes
+ * (machine_has_room(), spin_begin()), each side first polls its socket
+ * without blocking for up to SPIN_NS, and a message that arrives meanwhile
+ * is read without a wake-up. The messages are the same either way: spinning only changes
  * how long a side sleeps, never what it reads.
  *
  * The worker is forked without exec so that the target's function pointers
