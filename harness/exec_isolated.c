@@ -31,8 +31,8 @@
  * whole call on a small case. So while the machine has a CPU to spare
  * (machine_has_room(), spin_begin()), each side first polls its socket
  * without blocking for up to SPIN_NS, and a message that arrives meanwhile
- * is read without a wake-up. The messages are the same either way: spinning only changes
- * how long a side sleeps, never what it reads.
+ * is read without a wake-up. The messages are the same either way:
+ * spinning only changes how long a side sleeps, never what it reads.
  *
  * The worker is forked without exec so that the target's function pointers
  * stay valid; this assumes the harness is single-threaded when it forks.
