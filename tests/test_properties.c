@@ -159,13 +159,20 @@ static int row_wise_wrong_grad(const xc_problem *p, void *grad, void *ctx)
     return rc;
 }
 
+/* xc.f64.shifted (from REG, kept in `wrapped`) with GRAD in its place. */
+static xc_target wrap_f64(const xc__registry *reg, const char *name, xc_grad_fn grad)
+{
+    wrapped = xc__registry_find(reg, "xc.f64.shifted")->target;
+    xc_target t = *wrapped;
+    t.name = name;
+    t.grad = grad;
+    return t;
+}
+
 START_TEST(isolation_not_blamed_for_rows_wrong_alone)
 {
     xc__registry *reg = xc__registry_new(0);
-    wrapped = xc__registry_find(reg, "xc.f64.shifted")->target;
-    xc_target t = *wrapped;
-    t.name = "test.row_wise_wrong";
-    t.grad = row_wise_wrong_grad;
+    xc_target t = wrap_f64(reg, "test.row_wise_wrong", row_wise_wrong_grad);
     xc__entry e = {.target = &t, .origin = "test"};
     xc__check_config cfg = config(200 / CASE_SCALE);
     xc__target_report rep;
@@ -219,10 +226,7 @@ static void record_failure(void *ctx, const char *property, const xc__case *c,
 START_TEST(compound_failure_reported_when_neither_alone_fails)
 {
     xc__registry *reg = xc__registry_new(0);
-    wrapped = xc__registry_find(reg, "xc.f64.shifted")->target;
-    xc_target t = *wrapped;
-    t.name = "test.compound_only_wrong";
-    t.grad = compound_only_wrong_grad;
+    xc_target t = wrap_f64(reg, "test.compound_only_wrong", compound_only_wrong_grad);
     xc__exec *ex = xc__exec_new(&t, &(xc__exec_config){.inline_mode = 1});
     size_t reported = 0;
     for (uint64_t index = 0; index < 16; index++) {
