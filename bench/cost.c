@@ -9,6 +9,8 @@
  *   isolated the same with the isolated executor (forked worker, guard
  *            pages, timeouts: what `xentcheck run` uses);
  *   ratios   inline / grad and isolated / grad.
+ *   oracle   after each table, the time per class of the fast reference
+ *            and of its bounds at H = 1000 (or --max-h).
  *   memory   peak memory of one isolated check, in a fresh process: the
  *            harness's growth over its baseline, that over the problem's
  *            bytes (logits, label and gradient in the target's dtype),
@@ -34,7 +36,9 @@
 #include "exec.h"
 #include "pcg32.h"
 #include "props.h"
+#include "reference.h"
 #include "registry.h"
+#include "tolerance.h"
 
 static const size_t class_counts[] = { 10, 100, 1000, 10000, 100000, 1000000 };
 static size_t max_h = 1000000;   /* --max-h: the largest H measured */
@@ -234,6 +238,37 @@ static int bench_size(const xc_target *t, size_t h, double *base)
     return 0;
 }
 
+/* Median times per class of the oracle's two largest parts on the H-class
+ * case: the fast reference and its bounds (a check computes each for the
+ * case and for its shifted variant). */
+static int time_oracle(xc_dtype dtype, size_t h, double *ref_ns, double *bounds_ns)
+{
+    size_t reps = reps_for(h);
+    xc__case *c = make_case(dtype, h);
+    double *v = malloc(2 * reps * sizeof *v);
+    xc__ref ref;
+    xc__bounds b;
+    int rc = c && v ? 0 : -1;
+    for (size_t r = 0; rc == 0 && r < reps; r++) {
+        double t0 = now_seconds();
+        rc = xc__reference(c, &ref);
+        double t1 = now_seconds();
+        rc = rc == 0 ? xc__bounds_compute(c, &ref, 1, &b) : rc;
+        v[r] = t1 - t0;
+        v[reps + r] = now_seconds() - t1;
+        if (rc == 0)
+            xc__bounds_free(&b);
+        xc__ref_free(&ref);
+    }
+    if (rc == 0) {
+        *ref_ns = median(v, reps) / (double)h * 1e9;
+        *bounds_ns = median(v + reps, reps) / (double)h * 1e9;
+    }
+    free(v);
+    xc__case_free(c);
+    return rc;
+}
+
 static int bench_target(const xc_target *t)
 {
     double base = 0;
@@ -246,6 +281,12 @@ static int bench_target(const xc_target *t)
     printf("peak MiB: the harness's growth over its baseline of %.1f MiB in one isolated "
            "check; x prob.: over the problem's bytes (logits, label, gradient); worker: "
            "the worker process's peak\n", base);
+    size_t h = max_h < 1000 ? max_h : 1000;
+    double ref_ns, bounds_ns;
+    if (time_oracle(t->dtype, h, &ref_ns, &bounds_ns) != 0)
+        return -1;
+    printf("oracle at H=%zu, per class: reference %.1f ns, bounds %.1f ns (a check "
+           "computes both for the case and its shifted variant)\n", h, ref_ns, bounds_ns);
     return 0;
 }
 

@@ -1,24 +1,23 @@
-/* The fast exact reference: long double with exact differences and
- * compensated sums.
+/* The fast exact reference: double-double softmax numerators, long double
+ * with compensated sums for the rest.
  *
  * Error bound (u_L = LDBL_EPSILON / 2, 2^-64 on x86-64):
- *   d_k = z_k - M is formed exactly as a pair (hi, lo) of doubles by TwoSum;
- *   e_k = exp(hi + lo) has relative error <= (e_L + 2) u_L = 4 u_L: with
- *   glibc's expl(hi) * (1 + lo), e_L <= 2 is its ulp error (its tables list
- *   1 for x86-64) and |lo| <= 2^-53 |hi| makes the neglected lo^2/2 < u_L;
- *   the table-driven xc__exp_pair that replaces it is within 3.4 u_L
- *   (proof in reference_exp.h).
- *   The Neumaier sum of n positive terms has relative error <= 2 u_L +
- *   O(n u_L^2), so s carries (e_L + 4) u_L; O_k = e_k (1 / s) adds the
- *   rounding of the reciprocal and of the product (a division per row, not
- *   per class): <= (2 e_L + 8) u_L = 12 u_L. The coefficients c_r, Y_r
- *   (Neumaier sums and one division) carry <= 4 u_L, A_r = c_r Y_r <=
- *   9 u_L; A_r O_k <= 22 u_L relative to |A_r| O_k; t_k = c_r v_k y_k <=
- *   6 u_L; the final subtraction one more u_L of |g_k| <= 2 scale_k. Hence
- *   |g~ - g| <= 30 u_L scale_k; we state 64 u_L. The loss terms are sums of products of
- *   inputs (each product rounded once) and of M + L, summed by Neumaier, so
- *   their error is below the same 64 u_L relative to loss_scale. Values below
- *   long double's normal range (exp(d) for d < -11355) are absolutely below
+ *   e_k = exp(z_k - M) comes from reference_dd.c, with z_k - M taken
+ *   exactly (TwoSum): within 1.25 u_L, or 4 u_L for the e_k < 2^-952 it
+ *   hands to the long double exp (reference_exp.h); the sum of the others
+ *   than the max's term (exactly 1) is within 8 u_L, so s = 1 + others
+ *   carries 9 u_L. O_k = e_k (1 / s) adds the rounding of the reciprocal
+ *   and of the product (a division per row, not per class): <= 15 u_L.
+ *   The coefficients c_r, Y_r (Neumaier sums, ksum.h, and one division)
+ *   carry <= 4 u_L, A_r = c_r Y_r <= 9 u_L; A_r O_k <= 25 u_L relative to
+ *   |A_r| O_k; t_k = c_r v_k y_k <= 6 u_L; the final subtraction one more
+ *   u_L of |g_k| <= 2 scale_k. Hence |g~ - g| <= 33 u_L scale_k; we state
+ *   64 u_L. The loss terms are sums of products of inputs (each product
+ *   rounded once) and of M + L, L = log1pl(others) (glibc's log1pl within
+ *   a few ulp, others within 8 u_L relative and the log's condition
+ *   others / ((1 + others) L) <= 1), summed by Neumaier, so their error is
+ *   below the same 64 u_L relative to loss_scale. Values below long
+ *   double's normal range (exp(d) for d < -11355) are absolutely below
  *   2^-16382, far below any dtype's resolution, which is why the bound is
  *   stated relative to scale_k plus that negligible absolute floor.
  */
@@ -28,86 +27,36 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "reference_exp.h"
+#include "ksum.h"
+#include "reference_dd.h"
 
 #define REF_REL_ERR (64.0L * (LDBL_EPSILON / 2))
 
-/* Neumaier's compensated sum: error 2 u |sum| + O(n u^2) for terms of one
- * sign. */
-typedef struct ksum {
-    long double sum, comp;
-} ksum;
-
-static void ksum_add(ksum *k, long double x)
-{
-    long double t = k->sum + x;
-    if (!isfinite(t)) { /* inf or NaN: compensation would turn it into NaN */
-        k->sum = t;
-        return;
-    }
-    if (fabsl(k->sum) >= fabsl(x))
-        k->comp += (k->sum - t) + x;
-    else
-        k->comp += (x - t) + k->sum;
-    k->sum = t;
-}
-
-/* ksum_add for a finite term X >= 0 and a sum that stays finite (the
- * softmax's terms, each <= 1): the same operations without the checks. */
-static inline void ksum_add_pos(ksum *k, long double x)
-{
-    long double t = k->sum + x;
-    if (k->sum >= x)
-        k->comp += (k->sum - t) + x;
-    else
-        k->comp += (x - t) + k->sum;
-    k->sum = t;
-}
-
-static long double ksum_value(const ksum *k)
-{
-    return isfinite(k->sum) ? k->sum + k->comp : k->sum;
-}
-
-/* Below this z - m, exp(z - m) is under half of long double's smallest
- * subnormal (2^-16445 = e^-11399.5) whatever the rounding error lo adds
- * (|lo| <= 2^-53 |hi|): the exponential is exactly 0. */
-#define EXP_DIFF_ZERO (-11400.0)
-
-/* exp(z - m) for finite doubles z <= m, with the difference taken exactly.
- * A difference that rounds below EXP_DIFF_ZERO gives 0 before TwoSum:
- * its intermediate hi - z is about -m and can overflow to -inf when m is
- * near DBL_MAX (z = 1.3e306, m = DBL_MAX made lo NaN). */
-static long double exp_diff(double z, double m)
-{
-    double hi = z - m;
-    if (!(hi >= EXP_DIFF_ZERO))
-        return 0.0L;
-    double bb = hi - z;
-    double lo = (z - (hi - bb)) + (-m - bb);
-    return xc__exp_pair(hi, lo);
-}
-
+/* The row's kind, largest and smallest finite logits, the first index of
+ * the largest (ARGMAX) and the count of finite logits. */
 static xc__row_kind classify_row(const xc__case *c, size_t r, double *max,
-                                 double *min, size_t *n_finite)
+                                 double *min, size_t *argmax, size_t *n_finite)
 {
     const double *z = c->logits + r * c->ld;
     double m = -INFINITY, lo = INFINITY;
-    size_t nf = 0;
+    size_t nf = 0, at = c->classes;
     int nonfinite = 0;
     for (size_t k = 0; k < c->classes; k++) {
         if (isnan(z[k]) || z[k] == INFINITY)
             nonfinite = 1;
         else if (z[k] != -INFINITY) {
             nf++;
-            if (z[k] > m)
+            if (z[k] > m) {
                 m = z[k];
+                at = k;
+            }
             if (z[k] < lo)
                 lo = z[k];
         }
     }
     *max = m;
     *min = lo;
+    *argmax = at;
     *n_finite = nf;
     if (xc__case_row_ignored(c, r))
         return XC__ROW_IGNORED;
@@ -130,10 +79,10 @@ static long double mean_denominator(const xc__case *c)
         return 1.0L;
     if (c->label_kind == XC__LABELS_PROB)
         return (long double)c->batch;
-    ksum k = {0, 0};
+    xc__ksum k = {0, 0};
     for (size_t r = 0; r < c->batch; r++)
-        ksum_add(&k, row_weight(c, r));
-    return ksum_value(&k);
+        xc__ksum_add(&k, row_weight(c, r));
+    return xc__ksum_value(&k);
 }
 
 static long double class_weight(const xc__case *c, size_t k)
@@ -160,22 +109,30 @@ static void row_linear(const xc__case *c, size_t r, long double *Y,
                        long double *lin, long double *lin_abs)
 {
     const double *z = c->logits + r * c->ld;
-    ksum ys = {0, 0}, ls = {0, 0}, la = {0, 0};
-    for (size_t k = 0; k < c->classes; k++) {
+    xc__ksum ys = {0, 0}, ls = {0, 0}, la = {0, 0};
+    /* Index labels: only the label's class has y_k != 0. */
+    size_t first = 0, end = c->classes;
+    if (c->label_kind == XC__LABELS_INDEX) {
+        int64_t label = c->labels[r];
+        int in_row = label >= 0 && (uint64_t)label < c->classes;
+        first = in_row ? (size_t)label : 0;
+        end = in_row ? first + 1 : 0;
+    }
+    for (size_t k = first; k < end; k++) {
         long double y = y_at(c, r, k);
         if (y == 0)
             continue;
         long double v = c->label_kind == XC__LABELS_PROB ? class_weight(c, k) : 1.0L;
         if (v * y == 0)
             continue; /* a zero weight removes the term, even at z_k = -inf */
-        ksum_add(&ys, v * y);
+        xc__ksum_add(&ys, v * y);
         long double term = v * y * (long double)z[k];
-        ksum_add(&ls, term);
-        ksum_add(&la, fabsl(term));
+        xc__ksum_add(&ls, term);
+        xc__ksum_add(&la, fabsl(term));
     }
-    *Y = c->label_kind == XC__LABELS_PROB ? ksum_value(&ys) : 1.0L;
-    *lin = ksum_value(&ls);
-    *lin_abs = ksum_value(&la);
+    *Y = c->label_kind == XC__LABELS_PROB ? xc__ksum_value(&ys) : 1.0L;
+    *lin = xc__ksum_value(&ls);
+    *lin_abs = xc__ksum_value(&la);
 }
 
 static void fill_nan_row(xc__ref *out, size_t r, long double fill)
@@ -188,27 +145,16 @@ static void fill_nan_row(xc__ref *out, size_t r, long double fill)
 }
 
 /* Writes the unnormalised e_k = exp(z_k - M) to PROB and returns their sum
- * (gradient_row divides). */
-static long double softmax_row(const xc__case *c, size_t r, xc__ref *out)
+ * (gradient_row divides). The max's own term is exactly 1: the others are
+ * summed apart and L = log1p(others), so a tiny L (a loss near 0) keeps its
+ * relative accuracy. */
+static long double softmax_row(const xc__case *c, size_t r, size_t argmax,
+                               xc__ref *out)
 {
-    const double *z = c->logits + r * c->ld;
     xc__ref_row *row = &out->rows[r];
-    long double *p = out->prob + r * c->classes;
-    ksum s = {0, 0};
-    size_t argmax = c->classes;
-    /* Two passes: the exponentials are independent of each other (the
-     * processor overlaps them), the compensated sum is one chain. */
-    for (size_t k = 0; k < c->classes; k++) {
-        p[k] = z[k] == -INFINITY ? 0.0L : exp_diff(z[k], (double)row->max);
-        if (argmax == c->classes && z[k] == (double)row->max)
-            argmax = k;
-    }
-    /* The max's own term is exactly 1: sum the others and take log1p, so a
-     * tiny L (a loss near 0) keeps its relative accuracy. */
-    for (size_t k = 0; k < c->classes; k++)
-        if (k != argmax)
-            ksum_add_pos(&s, p[k]);
-    long double others = ksum_value(&s);
+    long double others = xc__softmax_numerators(c->logits + r * c->ld, c->classes,
+                                                (double)row->max, argmax,
+                                                out->prob + r * c->classes);
     row->log_sum = log1pl(others);
     return 1.0L + others;
 }
@@ -274,11 +220,12 @@ static int ref_alloc(const xc__case *c, xc__ref *out)
 }
 
 static void reference_row(const xc__case *c, size_t r, xc__ref *out,
-                          ksum *loss, long double *mag)
+                          xc__ksum *loss, long double *mag)
 {
     xc__ref_row *row = &out->rows[r];
     double m, lo;
-    row->kind = classify_row(c, r, &m, &lo, &row->n_finite);
+    size_t argmax;
+    row->kind = classify_row(c, r, &m, &lo, &argmax, &row->n_finite);
     row->max = m;
     row->min = lo;
     long double lin, lin_abs;
@@ -292,14 +239,14 @@ static void reference_row(const xc__case *c, size_t r, xc__ref *out,
     if (row->kind != XC__ROW_FINITE) {
         fill_nan_row(out, r, NAN);
         row->loss = NAN;
-        ksum_add(loss, NAN);
+        xc__ksum_add(loss, NAN);
         return;
     }
-    gradient_row(c, r, out, softmax_row(c, r, out));
+    gradient_row(c, r, out, softmax_row(c, r, argmax, out));
     if (row->coef != 0)
         *mag += fabsl(row->coef) * lin_abs;
     row->loss = row_loss(c, r, row, lin, mag);
-    ksum_add(loss, row->loss);
+    xc__ksum_add(loss, row->loss);
 }
 
 int xc__reference(const xc__case *c, xc__ref *out)
@@ -314,11 +261,11 @@ int xc__reference_in(const xc__case *c, xc__pool *pool, xc__ref *out)
         return -1;
     out->denom = mean_denominator(c);
     out->rel_err = REF_REL_ERR;
-    ksum loss = {0, 0};
+    xc__ksum loss = {0, 0};
     long double mag = 0;
     for (size_t r = 0; r < c->batch; r++)
         reference_row(c, r, out, &loss, &mag);
-    out->loss = out->denom == 0 ? NAN : ksum_value(&loss);
+    out->loss = out->denom == 0 ? NAN : xc__ksum_value(&loss);
     out->loss_scale = mag;
     return 0;
 }

@@ -1,0 +1,54 @@
+/* The softmax numerators of the fast reference, in double-double.
+ *
+ * For a row with largest finite logit m, the reference needs every
+ * e_k = exp(z_k - m) and their sum. The x87 path (reference_exp.h) did this
+ * one long double at a time, and its 80-bit arithmetic was the largest cost
+ * of a check on current processors. Here exp(z_k - m) is a pair of doubles
+ * (hi + lo, within a quarter of u_L = 2^-64, proof in reference_dd.c),
+ * rounded once to long double for the reference's arrays, and the sum is
+ * kept in double-double, so the long double quantities that follow
+ * (reference.c) start from values within 1.25 u_L of exact instead of 4.
+ *
+ * Where the processor has FMA the kernel uses it; elsewhere the same source
+ * runs with libm's fma (exact either way). The file is compiled without
+ * floating-point contraction, so both give the same bits.
+ */
+#ifndef XC_HARNESS_REFERENCE_DD_H
+#define XC_HARNESS_REFERENCE_DD_H
+
+#include <stddef.h>
+
+/* hi + lo, |lo| <= ulp(hi) / 2 (normalised) unless stated. */
+typedef struct xc__dd {
+    double hi, lo;
+} xc__dd;
+
+/* 2^(j/64), j = 0..63: hi and lo both rounded to nearest (tests check
+ * them against MPFR). */
+extern const xc__dd xc__exp2_dd_table[64];
+
+/* Below this z - m the kernel leaves double-double (whose low part would
+ * lose bits to gradual underflow) for the long double exp. */
+#define XC__EXP_DD_MIN (-660.0)
+
+/* For the row Z[0..N), every z_k finite or -inf, M its largest finite
+ * logit and SKIP an index with z_SKIP = M (or N): writes E[k] =
+ * exp(z_k - m) in long double (0 for -inf) and returns the sum of the e_k
+ * but SKIP's (which is exactly 1), rounded to long double. Errors in
+ * reference_dd.c. */
+long double xc__softmax_numerators(const double *z, size_t n, double m,
+                                   size_t skip, long double *e);
+
+/* The same, forcing the kernel compiled for FMA (USE_FMA = 1; only where
+ * the processor has it) or the portable one (0); for the tests. */
+long double xc__softmax_numerators_with(int use_fma, const double *z, size_t n,
+                                        double m, size_t skip, long double *e);
+
+/* Whether this processor runs the FMA kernel. */
+int xc__softmax_has_fma(void);
+
+/* exp(HI + LO) for XC__EXP_DD_MIN <= HI <= 0 and |LO| <= 2^-53 |HI| (a
+ * TwoSum pair), as double-double; for the tests. */
+xc__dd xc__exp_dd(double hi, double lo);
+
+#endif
