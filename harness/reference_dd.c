@@ -145,7 +145,9 @@ const xc__dd xc__exp2_dd_table[64] = {
 #define LN2_64_D1 0x1.62e42fefap-7          /* ln2/64: its 36 leading bits */
 #define LN2_64_D2 0x1.cf79abc9e3b3ap-46     /* and the rest, rounded */
 
-/* Below this z - m, exp(z - m) is 0 even in long double (reference.c). */
+/* Below this z - m, exp(z - m) is under half of long double's smallest
+ * subnormal (2^-16445 = e^-11399.5) whatever the rounding error lo adds
+ * (|lo| <= 2^-53 |hi|): the exponential is exactly 0. */
 #define EXP_DIFF_ZERO (-11400.0)
 
 /* Terms per lane between renormalisations of its low word. */

@@ -9,8 +9,9 @@
  * kept in double-double, so the long double quantities that follow
  * (reference.c) start from values within 1.25 u_L of exact instead of 4.
  *
- * Where the processor has FMA the kernel uses it; elsewhere the same source
- * runs with libm's fma (exact either way). The file is compiled without
+ * Where the processor has AVX2 and FMA a kernel computes four elements at a
+ * time; elsewhere the portable kernel runs the same operations one at a
+ * time, with libm's fma (exact either way). The file is compiled without
  * floating-point contraction, so both give the same bits.
  */
 #ifndef XC_HARNESS_REFERENCE_DD_H

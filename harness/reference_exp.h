@@ -1,8 +1,9 @@
 /* exp(hi + lo) in long double for the fast reference, without libm's expl.
  *
- * glibc's x87 expl costs about ten times a double exp; the reference calls
- * it once per logit of the base case and of the shifted variant, which made
- * it the largest single cost of a check. This table-driven version has the
+ * glibc's x87 expl costs about ten times a double exp. The reference now
+ * computes its numerators in double-double (reference_dd.h) and calls this
+ * only for those below e^-660, out of double-double's range; the tests
+ * still hold it to its bound over its whole range. This table-driven version has the
  * same accuracy class (proof below), so REF_REL_ERR (reference.c) is
  * unchanged. Only for x86-64's x87 long double (64-bit significand,
  * u_L = 2^-64, doubles rounded in SSE registers); elsewhere, and for arguments below -11350 (results below 2^-16370, far
