@@ -206,9 +206,8 @@ static long double deep_exp(double z, double m, double hi)
 {
     if (!(hi >= EXP_DIFF_ZERO))
         return 0.0L;
-    double bb = hi - z;
-    double lo = (z - (hi - bb)) + (-m - bb);
-    return xc__exp_pair(hi, lo);
+    xc__dd d = two_sum(z, -m);
+    return xc__exp_pair(d.hi, d.lo);
 }
 
 /* Element Z of the row: writes E, returns the double-double term to sum
@@ -223,9 +222,8 @@ ALWAYS_INLINE xc__dd element(double z, double m, long double *e, xc__ksum *deep,
             xc__ksum_add_pos(deep, *e);
         return (xc__dd){0, 0};
     }
-    double bb = hi - z;
-    double lo = (z - (hi - bb)) + (-m - bb);
-    xc__dd v = exp_dd_body(hi, lo);
+    xc__dd d = two_sum(z, -m);
+    xc__dd v = exp_dd_body(d.hi, d.lo);
     *e = (long double)v.hi + (long double)v.lo;
     return summed ? v : (xc__dd){0, 0};
 }
@@ -357,7 +355,7 @@ VEC_FN void group_v(const double *z, size_t k, double m, size_t skip,
 {
     v4d zv, hi, lo, eh, el, sum_hi, sum_lo, err;
     memcpy(&zv, z + k, sizeof zv);
-    hi = zv - splat(m);
+    two_sum_v(zv, splat(-m), &hi, &lo);
     int in_range = _mm256_movemask_pd(_mm256_cmp_pd((__m256d)hi,
                                                     (__m256d)splat(XC__EXP_DD_MIN),
                                                     _CMP_GE_OQ)) == 15;
@@ -365,8 +363,6 @@ VEC_FN void group_v(const double *z, size_t k, double m, size_t skip,
         span_scalar(z, k, k + 4, m, skip, e, s, deep);
         return;
     }
-    v4d bb = hi - zv;
-    lo = (zv - (hi - bb)) + (splat(-m) - bb);
     exp_dd_v(hi, lo, &eh, &el);
     for (int i = 0; i < 4; i++)
         e[k + (size_t)i] = (long double)eh[i] + (long double)el[i];
