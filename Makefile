@@ -6,7 +6,8 @@
 #   make clean      remove both build directories
 #   make install    build, then install into PREFIX (default /usr/local)
 #   make bench      build, then print the figures README quotes: detection
-#                   of the mutants, cost per case, gradcheck side by side
+#                   of the mutants, cost per case, gradcheck side by side,
+#                   the fuzzer's inputs per second
 # WERROR=1 turns warnings into errors (CI does); JOBS sets the parallelism;
 # REQUIRE_LIBS=1 fails the configure when a real library's adapter cannot
 # be built (CI does: no library target silently drops out).
@@ -58,6 +59,7 @@ bench: build
 	./$(BUILD_DIR)/bench/detect
 	./$(BUILD_DIR)/bench/cost
 	./bench/gradcheck.py $(BUILD_DIR)
+	./bench/fuzz-rate.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

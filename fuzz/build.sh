@@ -55,6 +55,7 @@ done
 # Coverage feedback from the code under test only, as cmake/fuzz.cmake does
 # (fuzz/coverage-ignore.txt says why), for libFuzzer-style instrumentation;
 # AFL++'s compilers take their own lists.
+FULL_CFLAGS=$CFLAGS
 CORE_CFLAGS=$CFLAGS
 case "$CFLAGS" in
 *fuzzer-no-link* | *sanitize-coverage*)
@@ -68,20 +69,32 @@ rm -f "$WORK/libxentcheck_fuzz.a"
 # shellcheck disable=SC2086
 ar rcs "$WORK/libxentcheck_fuzz.a" $objs
 
+# NAME from the entry-point sources (compiled with the core's flags: the
+# harness's own code gives no coverage feedback) and PARSERS, the harness
+# sources that are the code under test of this binary: compiled again with
+# coverage, into objects of their own whose definitions take precedence
+# over the archive's uninstrumented copies.
 link() {
     name=$1
-    shift
+    entries=$2
+    parsers=$3
     objs=""
-    for src in "$@"; do
-        compile "$ROOT/harness/$src"
+    for src in $entries; do
+        CFLAGS=$CORE_CFLAGS compile "$ROOT/harness/$src"
         objs="$objs $(obj_of "$ROOT/harness/$src")"
+    done
+    for src in $parsers; do
+        o="$WORK/covered_$src.o"
+        # shellcheck disable=SC2086
+        $CC -std=gnu11 $FULL_CFLAGS $INC -DXC_VERSION_STRING="\"fuzz\"" -c "$ROOT/harness/$src" -o "$o"
+        objs="$objs $o"
     done
     # shellcheck disable=SC2086
     $CXX $CXXFLAGS $objs "$WORK/libxentcheck_fuzz.a" $LIB_FUZZING_ENGINE $LIBS -o "$OUT/$name"
 }
 
-link xentcheck-fuzz fuzz_entry.c fuzz_mutator.c
-link xentcheck-fuzz-parsers fuzz_parsers.c
+link xentcheck-fuzz "fuzz_entry.c fuzz_mutator.c" ""
+link xentcheck-fuzz-parsers "fuzz_parsers.c" "casefile.c report_read.c bytes_case.c"
 
 # Seed corpora (zip -j: flat, as the builders expect), dictionaries, options.
 rm -f "$OUT/xentcheck-fuzz_seed_corpus.zip" "$OUT/xentcheck-fuzz-parsers_seed_corpus.zip"

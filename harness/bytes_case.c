@@ -1,8 +1,11 @@
 /* Bytes -> case and back (layout in bytes_case.h). */
 #include "bytes_case.h"
 
+#include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gen.h"
@@ -279,6 +282,24 @@ xc__bytes_config xc__bytes_config_for(const xc_target *target)
                               .max_classes = target->max_classes};
 }
 
+int xc__bytes_config_env(xc__bytes_config *cfg, char *err, size_t errlen)
+{
+    const char *v = getenv("XENTCHECK_FUZZ_MAX_H");
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long h = strtoul(v, &end, 10);
+    if (errno || end == v || *end || *v == '-' || *v == '+' || h < 1 ||
+        h > XC__BYTES_MAX_H_LIMIT) {
+        snprintf(err, errlen, "XENTCHECK_FUZZ_MAX_H='%s': expected a class count "
+                 "from 1 to %d", v, XC__BYTES_MAX_H_LIMIT);
+        return -1;
+    }
+    cfg->max_h = (size_t)h;
+    return 0;
+}
+
 xc__case *xc__bytes_to_case(const uint8_t *data, size_t size,
                             const xc__bytes_config *cfg)
 {
@@ -314,9 +335,30 @@ static void put(writer *w, uint8_t b)
     w->len++;
 }
 
-static int same_bits(double a, double b)
+static uint64_t bits_of(double v)
 {
-    return memcmp(&a, &b, sizeof a) == 0;
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+/* The slot of the special value with V's bits (as the dtype rounds it), or
+ * NSPECIAL. The rounded table is built on first use, as the specials are. */
+static unsigned special_slot(xc_dtype t, double v)
+{
+    static uint64_t tables[2][NSPECIAL];
+    static int built[2];
+    int f = t == XC_F32;
+    if (!built[f]) {
+        for (unsigned s = 0; s < NSPECIAL; s++)
+            tables[f][s] = bits_of(to_dtype(t, xc__bytes_special(t, s)));
+        built[f] = 1;
+    }
+    uint64_t b = bits_of(v);
+    unsigned s = 0;
+    while (s < NSPECIAL && tables[f][s] != b)
+        s++;
+    return s;
 }
 
 static void put_raw(writer *w, xc_dtype t, double v)
@@ -342,12 +384,11 @@ static void put_value(writer *w, xc_dtype t, double v)
         put(w, (uint8_t)(TAG_INT + 0x20 + (int)v));
         return;
     }
-    for (unsigned s = 0; s < NSPECIAL; s++)
-        if (same_bits(to_dtype(t, xc__bytes_special(t, s)), v)) {
-            put(w, (uint8_t)(TAG_SPECIAL + s));
-            return;
-        }
-    put_raw(w, t, v);
+    unsigned s = special_slot(t, v);
+    if (s < NSPECIAL)
+        put(w, (uint8_t)(TAG_SPECIAL + s));
+    else
+        put_raw(w, t, v);
 }
 
 static uint8_t quantise(double v, double scale)

@@ -73,6 +73,14 @@ typedef struct xc__bytes_config {
 /* The configuration for TARGET with the default limits. */
 xc__bytes_config xc__bytes_config_for(const xc_target *target);
 
+/* The limits the fuzzer and `replay` share from the environment:
+ * XENTCHECK_FUZZ_MAX_H, when set, is max_h (1 to XC__BYTES_MAX_H_LIMIT;
+ * index labels come from 7 bits, so larger H would leave classes no label
+ * can reach). Returns 0, or -1 with a message in ERR when it is set to
+ * anything else. */
+#define XC__BYTES_MAX_H_LIMIT 128
+int xc__bytes_config_env(xc__bytes_config *cfg, char *err, size_t errlen);
+
 /* Decode DATA (SIZE bytes, DATA may be NULL when SIZE is 0). Returns a new
  * case the caller frees, NULL only when out of memory. */
 xc__case *xc__bytes_to_case(const uint8_t *data, size_t size,

@@ -56,7 +56,7 @@ void *xc__pool_get(xc__pool *p, size_t bytes)
 {
     if (!p)
         return malloc(bytes ? bytes : 1);
-    size_t i = best_fit(p, bytes);
+    size_t i = bytes < XC__POOL_MIN_BLOCK ? p->count : best_fit(p, bytes);
     header *h;
     if (i < p->count) {
         h = p->free[i].block;
@@ -87,6 +87,10 @@ void xc__pool_put(xc__pool *p, void *block)
         return;
     }
     header *h = (header *)block - 1;
+    if (h->cap < XC__POOL_MIN_BLOCK) {
+        free(h);
+        return;
+    }
     if (p->count == POOL_SLOTS) {
         /* Full: drop the smallest of the free blocks and this one. */
         size_t small = 0;

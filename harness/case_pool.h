@@ -19,6 +19,12 @@
 
 typedef struct xc__pool xc__pool;
 
+/* Blocks below this size bypass the pool (malloc and free): the allocator
+ * serves them from its own caches without page faults, faster than a
+ * search of the pool's slots (a fuzzer input's arrays are all this small),
+ * and they would crowd the large blocks out of the slots. */
+#define XC__POOL_MIN_BLOCK 16384
+
 /* Returns NULL on out of memory. */
 xc__pool *xc__pool_new(void);
 void xc__pool_free(xc__pool *p);

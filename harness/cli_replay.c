@@ -132,9 +132,14 @@ static xc__case *read_artifact(const xc__registry *reg, const replay_opts *o,
                       name && *name ? name : XC__BYTES_DEFAULT_TARGET);
         return NULL;
     }
+    char err[256];
+    xc__bytes_config cfg = xc__bytes_config_for(e->target);
+    if (xc__bytes_config_env(&cfg, err, sizeof err) != 0) {
+        xc__cli_error("%s", err);
+        return NULL;
+    }
     size_t len;
     unsigned char *bytes = read_bytes(path, &len);
-    xc__bytes_config cfg = xc__bytes_config_for(e->target);
     xc__case *c = bytes ? xc__bytes_to_case(bytes, len, &cfg) : NULL;
     free(bytes);
     snprintf(meta->target, sizeof meta->target, "%s", e->target->name);

@@ -11,10 +11,15 @@
  * runs every property, which reproduces the failure (a group draws the
  * same randomness alone as in the full run).
  *
- * libFuzzer traces integer comparisons, never float ones, so the entry
- * point also reports integer features of each case (exponent buckets of the
- * largest logit, of its distance to the overflow threshold and to the label)
- * through libFuzzer's extra counters: reaching a new bucket is new coverage.
+ * Coverage feedback comes from the target alone (fuzz/coverage-ignore.txt:
+ * the harness, this file and the byte codec are not instrumented). libFuzzer
+ * traces integer comparisons, never float ones, so the entry point reports
+ * integer features of each case through libFuzzer's extra counters: its
+ * shape (batch and class-count buckets, label kind, reduction, weights,
+ * ignore_index, padding), the kind of each logit (sign and magnitude class),
+ * and exponent buckets of each row's largest logit, of its distance to the
+ * overflow threshold and to the label. Reaching a new bucket, or a new
+ * count bucket of one, is new coverage.
  */
 #include <math.h>
 #include <stdint.h>
@@ -60,6 +65,8 @@ static void setup(void)
             getenv("XENTCHECK_TARGET") ? getenv("XENTCHECK_TARGET") : XC__BYTES_DEFAULT_TARGET);
     state.target = e->target;
     state.cfg = xc__bytes_config_for(e->target);
+    if (xc__bytes_config_env(&state.cfg, err, sizeof err) != 0)
+        die("", err);
     const char *all = getenv("XENTCHECK_FUZZ_ALL");
     state.all_parts = all && strcmp(all, "1") == 0;
     state.exec = xc__exec_new(e->target, &(xc__exec_config){.inline_mode = 1});
@@ -89,7 +96,10 @@ const xc_target *xc__fuzz_target(void)
 #define XC_EXTRA_COUNTERS
 #endif
 
-enum { FEAT_SLOTS = 64, FEAT_GROUPS = 4 };
+enum {
+    FEAT_MAX, FEAT_EXP, FEAT_LABEL_GAP, FEAT_ROW_KIND, FEAT_SHAPE, FEAT_SIZE,
+    FEAT_VALUE, FEAT_GROUPS, FEAT_SLOTS = 64
+};
 XC_EXTRA_COUNTERS static uint8_t features[FEAT_GROUPS * FEAT_SLOTS];
 
 /* 0 for 0, 63 for inf/NaN, else the binary exponent mapped to 1..62. */
@@ -110,7 +120,35 @@ static void feature(unsigned group, unsigned slot)
         (*f)++;
 }
 
-static void row_features(const xc__case *c, size_t r, double ov)
+/* 0 for 1, 1 for 2, 2 for 3-4, ... 7 for 129 and more. */
+static unsigned size_bucket(size_t n)
+{
+    unsigned b = 0;
+    while (b < 7 && ((size_t)1 << b) < n)
+        b++;
+    return b;
+}
+
+/* Sign, then 0, subnormal, below 1, below 2^10, below the overflow
+ * threshold OV of exp, at or past it, infinite, NaN. */
+static unsigned value_kind(double x, double ov, double min_normal)
+{
+    double a = fabs(x);
+    unsigned kind = isnan(x) ? 7 : isinf(x) ? 6 : a >= ov ? 5 : a >= 0x1p10 ? 4
+                  : a >= 1 ? 3 : a >= min_normal ? 2 : a > 0 ? 1 : 0;
+    return (signbit(x) ? 8u : 0u) + kind;
+}
+
+static void shape_features(const xc__case *c)
+{
+    unsigned flags = (c->label_kind == XC__LABELS_PROB) | (c->reduction == XC_REDUCE_MEAN) << 1 |
+                     (c->weights != NULL) << 2 | (c->has_ignore_index != 0) << 3 |
+                     (c->ld > c->classes) << 4;
+    feature(FEAT_SHAPE, flags);
+    feature(FEAT_SIZE, size_bucket(c->batch) * 8 + size_bucket(c->classes));
+}
+
+static void row_features(const xc__case *c, size_t r, double ov, double min_normal)
 {
     const double *z = c->logits + r * c->ld;
     double m = -INFINITY;
@@ -118,22 +156,25 @@ static void row_features(const xc__case *c, size_t r, double ov)
     for (size_t k = 0; k < c->classes; k++) {
         odd |= isnan(z[k]) ? 1u : z[k] == INFINITY ? 2u : z[k] == -INFINITY ? 4u : 0u;
         m = isfinite(z[k]) && z[k] > m ? z[k] : m;
+        feature(FEAT_VALUE, value_kind(z[k], ov, min_normal));
     }
-    feature(3, odd * 8 + (c->classes < 8 ? (unsigned)c->classes : 7));
+    feature(FEAT_ROW_KIND, odd * 8 + (c->classes < 8 ? (unsigned)c->classes : 7));
     if (m == -INFINITY)
         return;
     double q = floor(8 * m / ov);
-    feature(0, (unsigned)(q < -32 ? 0 : q > 31 ? 63 : q + 32));
-    feature(1, exp_bucket(m));
+    feature(FEAT_MAX, (unsigned)(q < -32 ? 0 : q > 31 ? 63 : q + 32));
+    feature(FEAT_EXP, exp_bucket(m));
     if (c->labels && !xc__case_row_ignored(c, r))
-        feature(2, exp_bucket(m - z[c->labels[r]]));
+        feature(FEAT_LABEL_GAP, exp_bucket(m - z[c->labels[r]]));
 }
 
 static void case_features(const xc__case *c)
 {
     double ov = xc__gen_exp_overflow(c->dtype);
+    double min_normal = xc__dtype_min_normal(c->dtype);
+    shape_features(c);
     for (size_t r = 0; r < c->batch; r++)
-        row_features(c, r, ov);
+        row_features(c, r, ov, min_normal);
 }
 
 /* --- the entry point ---------------------------------------------------- */
@@ -148,9 +189,10 @@ static void violation(void *ctx, const char *property, const xc__case *c,
     fprintf(stderr, "\n==xentcheck== property %s fails on target %s\n%s\n", property,
             state.target->name, message);
     xc__casefile_print(stderr, c, &meta);
-    fprintf(stderr, "==xentcheck== replay the artifact: xentcheck replay%s%s "
-            "--target %s FILE\n", getenv("XENTCHECK_PLUGIN") ? " --plugin " : "",
-            getenv("XENTCHECK_PLUGIN") ? getenv("XENTCHECK_PLUGIN") : "",
+    const char *plugin = getenv("XENTCHECK_PLUGIN"), *max_h = getenv("XENTCHECK_FUZZ_MAX_H");
+    fprintf(stderr, "==xentcheck== replay the artifact: %s%s%sxentcheck replay%s%s "
+            "--target %s FILE\n", max_h ? "XENTCHECK_FUZZ_MAX_H=" : "", max_h ? max_h : "",
+            max_h ? " " : "", plugin ? " --plugin " : "", plugin ? plugin : "",
             state.target->name);
     abort();
 }

@@ -160,7 +160,7 @@ static void describe_violation(xc__prop_base *b, const xc__case *v,
     long double err = fabsl((long double)g[w->r * v->ld + w->k] - ref->grad[i]);
     xc__prop_fail(b, property,
                   "%s: %s\n  row %zu, class %zu: expected %s\n  got %s\n"
-                  "  |error| %.3Lg = %.4g u of scale %.3Lg; bound %.3Lg (error/bound %.3Lg)\n"
+                  "  |error| %.3Lg = %.4g u of scale %.3g; bound %.3g (error/bound %.3Lg)\n"
                   "  logit %s, row max %s, %s",
                   what, desc, w->r, w->k, exp_s, got_s, err,
                   xc__scaled_error(ref, bd, w->r, w->k, g[w->r * v->ld + w->k]),

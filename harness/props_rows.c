@@ -41,7 +41,7 @@ static int base_row_within(const xc__prop_base *b, size_t r)
         return 1;
     const double *g = b->grad + r * c->ld;
     const long double *want = b->ref.grad + r * c->classes;
-    const long double *bound = b->bounds.grad + r * c->classes;
+    const double *bound = b->bounds.grad + r * c->classes;
     for (size_t k = 0; k < c->classes; k++)
         if (!isfinite(g[k]) || !(fabsl((long double)g[k] - want[k]) <= bound[k]))
             return 0;

@@ -25,7 +25,9 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ksum.h"
 #include "reference_dd.h"
@@ -167,7 +169,7 @@ static void gradient_row(const xc__case *c, size_t r, xc__ref *out,
     xc__ref_row *row = &out->rows[r];
     long double *p = out->prob + r * c->classes;
     long double *g = out->grad + r * c->classes;
-    long double *sc = out->scale + r * c->classes;
+    double *sc = out->scale + r * c->classes;
     int index = c->label_kind == XC__LABELS_INDEX;
     long double t_off = row->coef * 1.0L * 0.0L;
     long double inv_total = 1.0L / total; /* x87 division: one per row */
@@ -177,14 +179,14 @@ static void gradient_row(const xc__case *c, size_t r, xc__ref *out,
         long double a = row->A * p[k];
         long double fa = fabsl(a), ft = fabsl(t);
         g[k] = a - t;
-        sc[k] = fa >= ft ? fa : ft; /* neither is NaN in a finite row */
+        sc[k] = xc__round_up_double(fa >= ft ? fa : ft); /* no NaN in a finite row */
     }
     if (index && c->labels[r] >= 0 && (size_t)c->labels[r] < c->classes) {
         size_t k = (size_t)c->labels[r];
         long double t = row->coef * 1.0L * 1.0L, a = row->A * p[k];
         long double fa = fabsl(a), ft = fabsl(t);
         g[k] = a - t;
-        sc[k] = fa >= ft ? fa : ft;
+        sc[k] = xc__round_up_double(fa >= ft ? fa : ft);
     }
 }
 
@@ -203,19 +205,24 @@ static long double row_loss(const xc__case *c, size_t r, const xc__ref_row *row,
     return row->coef * (row->Y * lse - lin);
 }
 
-static int ref_alloc(const xc__case *c, xc__ref *out)
+int xc__ref_alloc(const xc__case *c, xc__pool *pool, xc__ref *out)
 {
     size_t n = c->batch * c->classes;
-    out->batch = c->batch;
-    out->classes = c->classes;
-    out->grad = xc__pool_get(out->pool, n * sizeof *out->grad);
-    out->prob = xc__pool_get(out->pool, n * sizeof *out->prob);
-    out->scale = xc__pool_get(out->pool, n * sizeof *out->scale);
-    out->rows = xc__pool_get_zeroed(out->pool, c->batch * sizeof *out->rows);
-    if (!out->grad || !out->prob || !out->scale || !out->rows) {
-        xc__ref_free(out);
+    *out = (xc__ref){.batch = c->batch, .classes = c->classes, .pool = pool};
+    /* One block: the rows (zeroed), then grad and prob, then scale (each
+     * aligned: the sizes before it are multiples of a long double's). */
+    size_t rows = c->batch * sizeof *out->rows, array = n * sizeof *out->grad;
+    if ((c->batch && n / c->batch != c->classes) || array / sizeof *out->grad != n ||
+        (SIZE_MAX - rows) / 3 < array)
         return -1;
-    }
+    unsigned char *block = xc__pool_get(pool, rows + 2 * array + n * sizeof *out->scale);
+    if (!block)
+        return -1;
+    memset(block, 0, rows);
+    out->rows = (xc__ref_row *)block;
+    out->grad = (long double *)(block + rows);
+    out->prob = out->grad + n;
+    out->scale = (double *)(out->prob + n);
     return 0;
 }
 
@@ -256,8 +263,7 @@ int xc__reference(const xc__case *c, xc__ref *out)
 
 int xc__reference_in(const xc__case *c, xc__pool *pool, xc__ref *out)
 {
-    *out = (xc__ref){.pool = pool};
-    if (ref_alloc(c, out) != 0)
+    if (xc__ref_alloc(c, pool, out) != 0)
         return -1;
     out->denom = mean_denominator(c);
     out->rel_err = REF_REL_ERR;
@@ -274,9 +280,6 @@ void xc__ref_free(xc__ref *r)
 {
     if (!r)
         return;
-    xc__pool_put(r->pool, r->grad);
-    xc__pool_put(r->pool, r->prob);
-    xc__pool_put(r->pool, r->scale);
     xc__pool_put(r->pool, r->rows);
     r->grad = NULL;
     r->prob = NULL;

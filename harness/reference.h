@@ -16,7 +16,11 @@
  * The scale of element k, used by the error measure, is
  *     scale_k = max(|A_r| O_k, |t_k|)
  * so that |g_k| <= scale_k and the subtraction's cancellation does not
- * inflate the measure (tolerance.h explains the choice).
+ * inflate the measure (tolerance.h explains the choice). It is a magnitude
+ * for bounds and margins only, and is kept as a double rounded up: every
+ * bound built on it stays a bound (looser by 2^-52 relative, or by one
+ * subnormal, at most), and it costs half the memory of a long double and
+ * far less to store and load.
  *
  * Two implementations:
  *   xc__reference()      long double (x87: 64-bit significand) with exact
@@ -32,8 +36,25 @@
 #define XC_HARNESS_REFERENCE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "case.h"
+
+/* X >= 0 (or NaN, kept) rounded up to a double: for magnitudes that bound
+ * something, where rounding to nearest could round them below it. When
+ * the nearest double is below X it is finite and non-negative, and the
+ * next one up is its bit pattern plus one; no branch, no libm call (half
+ * of all values round down). */
+static inline double xc__round_up_double(long double x)
+{
+    double d = (double)x;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    bits += (uint64_t)(d < x);
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
 
 typedef enum xc__row_kind {
     XC__ROW_FINITE = 0,     /* every logit finite or -inf, at least one finite */
@@ -58,7 +79,7 @@ typedef struct xc__ref {
     size_t batch, classes;
     long double *grad;      /* batch * classes, dense (no ld) */
     long double *prob;      /* O_k, batch * classes */
-    long double *scale;     /* scale_k, batch * classes */
+    double *scale;          /* scale_k rounded up, batch * classes */
     xc__ref_row *rows;      /* batch */
     long double loss;       /* reduced loss; NaN when every row is ignored under mean */
     long double loss_scale; /* sum of |terms| of the loss (for its error measure) */
@@ -74,5 +95,8 @@ int xc__reference_in(const xc__case *c, xc__pool *pool, xc__ref *out);
 /* Certified path at PREC bits (>= 64). Returns 0, or -1 on out of memory. */
 int xc__reference_mpfr(const xc__case *c, xc__ref *out, long prec);
 void xc__ref_free(xc__ref *r);
+/* OUT for C with its arrays (one block from POOL, zero-filled), for the
+ * paths above. Returns 0, or -1 on out of memory. */
+int xc__ref_alloc(const xc__case *c, xc__pool *pool, xc__ref *out);
 
 #endif

@@ -348,8 +348,8 @@ VEC_FN void exp_dd_v(v4d hi, v4d lo, v4d *eh, v4d *el)
     *el = l * scale;
 }
 
-/* Elements K .. K+3 when all are in double-double's range and none is
- * SKIP; otherwise one at a time. */
+/* Elements K .. K+3 when all are in double-double's range, otherwise one
+ * at a time. SKIP's lane adds the pair (0, 0), as span_scalar's does. */
 VEC_FN void group_v(const double *z, size_t k, double m, size_t skip,
                     long double *e, lanes *s, xc__ksum *deep)
 {
@@ -359,13 +359,17 @@ VEC_FN void group_v(const double *z, size_t k, double m, size_t skip,
     int in_range = _mm256_movemask_pd(_mm256_cmp_pd((__m256d)hi,
                                                     (__m256d)splat(XC__EXP_DD_MIN),
                                                     _CMP_GE_OQ)) == 15;
-    if (!in_range || skip - k < 4) {
+    if (!in_range) {
         span_scalar(z, k, k + 4, m, skip, e, s, deep);
         return;
     }
     exp_dd_v(hi, lo, &eh, &el);
     for (int i = 0; i < 4; i++)
         e[k + (size_t)i] = (long double)eh[i] + (long double)el[i];
+    if (skip - k < 4) {
+        eh[skip - k] = 0;
+        el[skip - k] = 0;
+    }
     memcpy(&sum_hi, s->hi, sizeof sum_hi);
     memcpy(&sum_lo, s->lo, sizeof sum_lo);
     two_sum_v(sum_hi, eh, &sum_hi, &err);

@@ -108,30 +108,6 @@ static int work_init(mp_work *w, size_t n, size_t batch, mpfr_prec_t prec)
     return 0;
 }
 
-static void free_out(xc__ref *out)
-{
-    free(out->grad);
-    free(out->prob);
-    free(out->scale);
-    free(out->rows);
-    *out = (xc__ref){0};
-}
-
-static int alloc_out(const xc__case *c, xc__ref *out)
-{
-    size_t n = c->batch * c->classes;
-    *out = (xc__ref){.batch = c->batch, .classes = c->classes};
-    out->grad = malloc(n * sizeof *out->grad);
-    out->prob = malloc(n * sizeof *out->prob);
-    out->scale = malloc(n * sizeof *out->scale);
-    out->rows = calloc(c->batch, sizeof *out->rows);
-    if (!out->grad || !out->prob || !out->scale || !out->rows) {
-        free_out(out);
-        return -1;
-    }
-    return 0;
-}
-
 static const double *logits_row(const xc__case *c, size_t r)
 {
     return c->logits + r * c->ld;
@@ -261,7 +237,8 @@ static void gradient(const xc__case *c, size_t r, mp_work *w, xc__ref *out)
         mpfr_abs(w->t, w->t, MPFR_RNDN);
         out->grad[base + k] = to_ld(w->g);
         out->prob[base + k] = to_ld(w->e[k]);
-        out->scale[base + k] = to_ld(mpfr_greater_p(w->a, w->t) ? w->a : w->t);
+        out->scale[base + k] = mpfr_get_d(mpfr_greater_p(w->a, w->t) ? w->a : w->t,
+                                          MPFR_RNDU);
     }
 }
 
@@ -388,10 +365,10 @@ int xc__reference_mpfr(const xc__case *c, xc__ref *out, long prec)
     mp_work w;
     if (prec < 64 || prec > MPFR_PREC_MAX)
         return -1;
-    if (alloc_out(c, out) != 0)
+    if (xc__ref_alloc(c, NULL, out) != 0)
         return -1;
     if (work_init(&w, c->classes, c->batch, (mpfr_prec_t)prec) != 0) {
-        free_out(out);
+        xc__ref_free(out);
         return -1;
     }
     mpfr_set_ui(w.mag, 0, MPFR_RNDN);

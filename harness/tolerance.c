@@ -116,15 +116,19 @@ static long double relative_term(long double u, long double beta, long double s)
 }
 
 /* 1 / (1 - u beta) for the row's largest beta_k (its smallest finite
- * logit, ROW->min), when that is at most 1 + 2^-19: then it serves every class of the
- * row in place of its own factor (it is the largest of them, so the bound
- * stays a bound, and looser by a relative 2^-19 at most), and the row costs
- * no division per class. 0 when the row's spread is too wide for that. */
+ * logit, ROW->min), when u beta is at most 2^-12: then it serves every
+ * class of the row in place of its own factor and the row costs no
+ * division per class. It is the largest of the factors, so the bound stays
+ * a bound; against class k's own factor it is larger by
+ * (1 - u beta_k) / (1 - u beta) - 1 <= u beta / (1 - u beta) < 2^-11, a
+ * relative loosening far below the bound's own slack (it counts worst-case
+ * roundings). That covers f64 always and f32 rows up to beta = 4096,
+ * a spread of logits of about 2000. 0 when the row is wider. */
 static long double row_factor(const xc__ref_row *row, long double u,
                               long double row_beta)
 {
     long double ub = u * class_beta(row, (double)row->min, row_beta);
-    return ub <= 0x1p-20L ? 1 / (1 - ub) : 0;
+    return ub <= 0x1p-12L ? 1 / (1 - ub) : 0;
 }
 
 static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
@@ -141,7 +145,7 @@ static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
         size_t i = r * c->classes + k;
         long double s = ref->scale[i], beta = class_beta(row, z[k], row_beta);
         long double rel = inv > 0 ? u * beta * s * inv : relative_term(u, beta, s);
-        out->grad[i] = factor * (rel + allowance) + ref->rel_err * s;
+        out->grad[i] = xc__round_up_double(factor * (rel + allowance) + ref->rel_err * s);
     }
 }
 

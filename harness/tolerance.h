@@ -38,7 +38,8 @@
 #define XC__LOG_ABS_U 64.0
 
 typedef struct xc__bounds {
-    long double *grad;      /* batch * classes absolute bounds; +inf = vacuous */
+    double *grad;           /* batch * classes absolute bounds, rounded up to
+                               double (reference.h); +inf = vacuous */
     long double loss;       /* absolute bound on the reduced loss */
     double u;               /* unit roundoff of the dtype */
     double min_normal;

@@ -241,6 +241,12 @@ START_TEST(replay_errors)
      * case for the default target, which holds on it). */
     char *junk = write_temp(dir, "crash-1234", "\x01\x02garbage\n");
     expect(ARGS("replay", junk), 0, "NOT REPRODUCED", NULL);
+    /* The fuzzer's class limit decodes artifacts as the fuzzer did. */
+    setenv("XENTCHECK_FUZZ_MAX_H", "0", 1);
+    expect(ARGS("replay", junk), 2, NULL, "XENTCHECK_FUZZ_MAX_H='0'");
+    setenv("XENTCHECK_FUZZ_MAX_H", "16", 1);
+    expect(ARGS("replay", junk), 0, "NOT REPRODUCED", NULL);
+    unsetenv("XENTCHECK_FUZZ_MAX_H");
     snprintf(text, sizeof text, CASE_F64, "");
     char *anon = write_temp(dir, "anon.case", text);
     expect(ARGS("replay", anon), 2, NULL, "no target");

@@ -787,31 +787,40 @@ START_TEST(inline_blocks_reused_across_calls)
 END_TEST
 
 /* The scratch pool: blocks come back for requests they hold, aligned and
- * (on request) zeroed; more frees than slots do not leak (ASan checks). */
+ * (on request) zeroed; blocks below XC__POOL_MIN_BLOCK are not kept; more
+ * frees than slots do not leak (ASan checks). */
 START_TEST(pool_reuses_blocks)
 {
+    enum { U = XC__POOL_MIN_BLOCK };
     xc__pool *p = xc__pool_new();
     ck_assert_ptr_nonnull(p);
-    unsigned char *a = xc__pool_get(p, 4096);
+    unsigned char *a = xc__pool_get(p, 4 * U);
     ck_assert_ptr_nonnull(a);
     ck_assert_uint_eq((uintptr_t)a % _Alignof(max_align_t), 0);
-    memset(a, 0xab, 4096);
+    memset(a, 0xab, 4 * U);
     xc__pool_put(p, a);
-    ck_assert_ptr_eq(xc__pool_get(p, 1000), a); /* best fit: the only one */
+    ck_assert_ptr_eq(xc__pool_get(p, 3 * U), a); /* best fit: the only one */
     xc__pool_put(p, a);
-    unsigned char *z = xc__pool_get_zeroed(p, 4096);
+    unsigned char *edge = xc__pool_get(p, U);
+    xc__pool_put(p, edge);
+    unsigned char *small = xc__pool_get(p, U - 1); /* edge would fit: malloc */
+    ck_assert_ptr_ne(small, edge);
+    xc__pool_put(p, small);
+    ck_assert_ptr_eq(xc__pool_get(p, U), edge);
+    xc__pool_put(p, edge);
+    unsigned char *z = xc__pool_get_zeroed(p, 4 * U);
     ck_assert_ptr_eq(z, a);
-    for (size_t i = 0; i < 4096; i++)
+    for (size_t i = 0; i < 4 * U; i++)
         ck_assert_uint_eq(z[i], 0);
-    unsigned char *big = xc__pool_get(p, 8192);
+    unsigned char *big = xc__pool_get(p, 8 * U);
     ck_assert_ptr_ne(big, z);
     xc__pool_put(p, big);
     xc__pool_put(p, z);
-    ck_assert_ptr_eq(xc__pool_get(p, 2000), z); /* the smaller that holds it */
+    ck_assert_ptr_eq(xc__pool_get(p, 2 * U + 1), z); /* the smaller that holds it */
     xc__pool_put(p, z);
     void *many[100];
     for (size_t i = 0; i < 100; i++)
-        many[i] = xc__pool_get(p, 16 + i);
+        many[i] = xc__pool_get(p, (i % 2 ? U : 16) + i);
     for (size_t i = 0; i < 100; i++)
         xc__pool_put(p, many[i]);
     xc__pool_free(p);

@@ -20,6 +20,7 @@ static const xc__bytes_config configs[] = {
     {.dtype = XC_F64, .caps = XC_CAP_INDEX_LABELS, .max_classes = 3},
     {.dtype = XC_F32, .caps = XC_CAP_PROB_LABELS | XC_CAP_BATCH | XC_CAP_MEAN},
     {.dtype = XC_F64, .caps = XC_CAPS_ALL_V1, .max_batch = 2, .max_h = 300},
+    {.dtype = XC_F32, .caps = XC_CAPS_ALL_V1, .max_h = 16},
 };
 enum { NCONFIGS = sizeof configs / sizeof configs[0] };
 
@@ -205,6 +206,33 @@ START_TEST(specials_reach_the_edges)
 END_TEST
 
 /* Every byte seed in corpus/seeds decodes validly for every config. */
+/* XENTCHECK_FUZZ_MAX_H sets max_h, and only a class count in range is
+ * taken; unset, the configuration is left as it was. */
+START_TEST(max_h_from_environment)
+{
+    static const char *const bad[] = {"0", "129", "-3", "+4", "16x", "", "abc",
+                                      "99999999999999999999999"};
+    char err[256];
+    xc__bytes_config cfg = {.dtype = XC_F32, .caps = XC_CAPS_ALL_V1};
+    unsetenv("XENTCHECK_FUZZ_MAX_H");
+    ck_assert_int_eq(xc__bytes_config_env(&cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.max_h, 0);
+    setenv("XENTCHECK_FUZZ_MAX_H", "16", 1);
+    ck_assert_int_eq(xc__bytes_config_env(&cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.max_h, 16);
+    setenv("XENTCHECK_FUZZ_MAX_H", "128", 1);
+    ck_assert_int_eq(xc__bytes_config_env(&cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.max_h, 128);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        setenv("XENTCHECK_FUZZ_MAX_H", bad[i], 1);
+        err[0] = 0;
+        ck_assert_int_eq(xc__bytes_config_env(&cfg, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, "XENTCHECK_FUZZ_MAX_H"), "'%s': %s", bad[i], err);
+    }
+    unsetenv("XENTCHECK_FUZZ_MAX_H");
+}
+END_TEST
+
 START_TEST(byte_seeds_decode)
 {
     char dir[4096], path[8192];
@@ -245,6 +273,7 @@ int main(void)
     tcase_add_test(tc, decoding_is_deterministic);
     tcase_add_test(tc, encoding_round_trips_logits);
     tcase_add_test(tc, specials_reach_the_edges);
+    tcase_add_test(tc, max_h_from_environment);
     tcase_add_test(tc, byte_seeds_decode);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -64,12 +64,14 @@ static int compare_element(const xc__ref *f, const xc__ref *m, size_t r,
     long double ds = fabsl(f->scale[i] - m->scale[i]);
     note_worst(&st->grad, dg, m->scale[i]);
     note_worst(&st->prob, dp, m->prob[i]);
+    /* Both scales are rounded up to double, x <= up(x) <= x (1 + 2^-52) +
+     * 2^-1074: that much further apart at most than the references. */
     if (dg <= rel * m->scale[i] + floor && dp <= rel * m->prob[i] + LDBL_MIN &&
-        ds <= rel * m->scale[i] + floor)
+        ds <= (rel + 0x1p-52L) * m->scale[i] + floor + 0x1p-1074L)
         return 0;
     snprintf(msg, MSG_LEN,
              "row %zu class %zu: grad fast %La mpfr %La, prob fast %La mpfr %La, "
-             "scale fast %La mpfr %La; |dg|/scale %Lg, tolerance %Lg",
+             "scale fast %a mpfr %a; |dg|/scale %Lg, tolerance %Lg",
              r, k, f->grad[i], m->grad[i], f->prob[i], m->prob[i], f->scale[i],
              m->scale[i], m->scale[i] > 0 ? dg / m->scale[i] : dg, rel);
     return 1;
