@@ -49,8 +49,13 @@
  */
 #include "tolerance.h"
 
+#include <fenv.h>
 #include <math.h>
 #include <stdlib.h>
+
+#ifdef __clang__
+#pragma STDC FENV_ACCESS ON /* grad_bounds_row rounds upward */
+#endif
 
 static long double finite_count(const xc__ref *ref, size_t r)
 {
@@ -115,38 +120,45 @@ static long double relative_term(long double u, long double beta, long double s)
     return u * beta * s / (1 - u * beta);
 }
 
-/* 1 / (1 - u beta) for the row's largest beta_k (its smallest finite
- * logit, ROW->min), when u beta is at most 2^-12: then it serves every
- * class of the row in place of its own factor and the row costs no
- * division per class. It is the largest of the factors, so the bound stays
- * a bound; against class k's own factor it is larger by
- * (1 - u beta_k) / (1 - u beta) - 1 <= u beta / (1 - u beta) < 2^-11, a
- * relative loosening far below the bound's own slack (it counts worst-case
- * roundings). That covers f64 always and f32 rows up to beta = 4096,
- * a spread of logits of about 2000. 0 when the row is wider. */
-static long double row_factor(const xc__ref_row *row, long double u,
-                              long double row_beta)
-{
-    long double ub = u * class_beta(row, (double)row->min, row_beta);
-    return ub <= 0x1p-12L ? 1 / (1 - ub) : 0;
-}
-
+/* The bounds of finite row R, in double arithmetic rounded upward:
+ *     b_k = F (rel_k + a) + R s_k,  rel_k = u beta_k s_k / (1 - u beta_k),
+ *     beta_k = 2 d_k + B,  d_k = M - z_k (0 at -inf)
+ * with B = the row's constant part of beta and a = the allowance, rounded
+ * up to double before (F and R = 2^-58 are doubles, u a power of 2). Every
+ * operand is non-negative, so every operation is monotone in its operands
+ * and, rounded upward, gives at least its exact result (below the normal
+ * range at least the smallest subnormal, never 0), with one exception: the
+ * denominator is computed as -(u beta_k - 1), whose upward rounding makes
+ * it at most 1 - u beta_k. So b_k is at least the exact bound, with no
+ * slack to argue; rel_k is +inf when u beta_k >= 1/2 (the bound carries no
+ * information, relative_term's rule; d_k overflowing to +inf lands here
+ * too) and 0 when s_k = 0. One pass of doubles instead of x87 arithmetic
+ * per class. The file is compiled so that the compiler honours the
+ * rounding mode (CMakeLists.txt: -frounding-math; clang: the pragma
+ * above), and the caller's mode is restored. */
 static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
                             long double factor, long double max_weight,
                             xc__bounds *out)
 {
     const xc__ref_row *row = &ref->rows[r];
-    long double allowance = out->min_normal *
-        (fabsl(row->A) + fabsl(row->coef) * max_weight + 3);
-    long double row_beta = softmax_beta_row(ref, r) + assembly_beta(c);
-    long double u = out->u, inv = row_factor(row, u, row_beta);
+    double allowance = xc__round_up_double(out->min_normal *
+        (fabsl(row->A) + fabsl(row->coef) * max_weight + 3));
+    double row_beta = xc__round_up_double(softmax_beta_row(ref, r) + assembly_beta(c));
     const double *z = c->logits + r * c->ld;
+    const double *s = ref->scale + r * c->classes;
+    double *b = out->grad + r * c->classes;
+    double m = (double)row->max, u = out->u, f = (double)factor;
+    double rel_err = (double)ref->rel_err;
+    int mode = fegetround();
+    fesetround(FE_UPWARD);
+    double fa = f * allowance;
     for (size_t k = 0; k < c->classes; k++) {
-        size_t i = r * c->classes + k;
-        long double s = ref->scale[i], beta = class_beta(row, z[k], row_beta);
-        long double rel = inv > 0 ? u * beta * s * inv : relative_term(u, beta, s);
-        out->grad[i] = xc__round_up_double(factor * (rel + allowance) + ref->rel_err * s);
+        double d = z[k] == -INFINITY ? 0.0 : m - z[k];
+        double x = u * (2 * d + row_beta);
+        double rel = s[k] == 0 ? 0.0 : x < 0.5 ? x * s[k] / -(x - 1) : INFINITY;
+        b[k] = f * rel + fa + rel_err * s[k];
     }
+    fesetround(mode);
 }
 
 /* Loss error of row r in units of u (before the 1/(1 - u beta) factor):

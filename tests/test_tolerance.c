@@ -539,6 +539,62 @@ START_TEST(grad_beta_weighted_mean)
 }
 END_TEST
 
+/* ---- 5. the bounds as stored ------------------------------------------ */
+
+/* The gradient bounds are computed in double rounded upward: each stored
+ * bound is at least its formula evaluated in long double (within 2^-60 of
+ * exact), and no more than 2^-47 above it (the upward roundings of a dozen
+ * operations), plus a few subnormal steps where it is that small; +inf exactly where u beta_k >= 1/2 (up to the rounding of
+ * u beta_k). Random f32 and f64 rows with masked classes, spreads from 16
+ * to 2^28 (wide f32 rows reach the vacuous bound), three --tol-factor
+ * values. */
+START_TEST(bounds_round_upward)
+{
+    xc__pcg32 g;
+    xc__pcg32_seed(&g, 42, 5);
+    const double factors[] = {1, 3, 0.01};
+    size_t checked = 0, vacuous = 0;
+    for (int n = 0; n < 400; n++) {
+        xc_dtype t = n % 2 ? XC_F64 : XC_F32;
+        size_t h = 1 + xc__pcg32_below(&g, 40);
+        double spread = ldexp(1, 4 + (int)xc__pcg32_below(&g, 25));
+        xc__case *c = xc__case_new(t, 1, h, h, XC__LABELS_INDEX, 0);
+        ck_assert_ptr_nonnull(c);
+        for (size_t k = 0; k < h; k++)
+            c->logits[k] = xc__pcg32_below(&g, 8) == 0 && k > 0 ? -INFINITY
+                           : spread * (xc__pcg32_next(&g) / 4294967296.0 - 0.5);
+        c->labels[0] = 0;
+        xc__case_round_to_dtype(c);
+        double f = factors[n % 3];
+        xc__ref ref;
+        xc__bounds b;
+        ck_assert_int_eq(xc__reference(c, &ref), 0);
+        ck_assert_int_eq(xc__bounds_compute(c, &ref, f, &b), 0);
+        const xc__ref_row *row = &ref.rows[0];
+        long double u = b.u;
+        long double allowance = b.min_normal * (fabsl(row->A) + fabsl(row->coef) + 3);
+        for (size_t k = 0; k < h; k++, checked++) {
+            long double s = ref.scale[k], ub = u * xc__grad_beta(c, &ref, 0, k);
+            if (ub >= 0.5L - 0x1p-40L && s != 0) {
+                vacuous += b.grad[k] == INFINITY;
+                continue; /* at the edge the rounding of u beta decides */
+            }
+            long double rel = s == 0 ? 0 : ub * s / (1 - ub);
+            long double want = f * (rel + allowance) + ref.rel_err * s;
+            ck_assert_msg(b.grad[k] >= want * (1 - 0x1p-60L) &&
+                          b.grad[k] <= want * (1 + 0x1p-47L) + 0x1p-1072L,
+                          "H %zu class %zu (z %a, F %g): bound %a, formula %La", h, k,
+                          c->logits[k], f, b.grad[k], want);
+        }
+        xc__bounds_free(&b);
+        xc__ref_free(&ref);
+        xc__case_free(c);
+    }
+    ck_assert_uint_gt(checked, 3000);
+    ck_assert_uint_gt(vacuous, 10);
+}
+END_TEST
+
 static Suite *tolerance_suite(void)
 {
     Suite *s = suite_create("tolerance");
@@ -546,6 +602,7 @@ static Suite *tolerance_suite(void)
     tcase_add_test(beta, grad_beta_two_ties);
     tcase_add_test(beta, grad_beta_prob_row);
     tcase_add_test(beta, grad_beta_weighted_mean);
+    tcase_add_test(beta, bounds_round_upward);
     suite_add_tcase(s, beta);
     TCase *ex = tcase_create("exp_assumption");
     tcase_set_timeout(ex, 30);
