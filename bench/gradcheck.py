@@ -4,8 +4,11 @@
 For H = 10, 100, 1000 (one row, f64, index label, sum), times
 gradcheck(cross_entropy) and gradcheck(..., fast_mode=True) on one thread,
 runs bench/cost on the same shapes, and prints for each target the time of
-xentcheck's isolated check, its ratio to one gradient call and its peak
-memory beside gradcheck's times and the ratios gradcheck / xentcheck. gradcheck compares the analytic gradient with
+xentcheck's isolated check (the target in a worker process, as `run`
+does), its ratio to one gradient call and its peak memory beside
+gradcheck's times and the ratios gradcheck / xentcheck; then the same
+ratios for xentcheck's in-process check (the fuzzer's executor; gradcheck
+too runs in-process). gradcheck compares the analytic gradient with
 central differences (2H evaluations, or one directional derivative in
 fast mode); xentcheck's check of a case does that and also the exact
 reference, shift/permutation/batch invariance, memory and masking
@@ -101,16 +104,19 @@ def main(argv):
         ours = xentcheck_rows(build, target)
         print(f"\n{target}")
         print(f"{'H':>6} {'xentcheck':>12} {'/grad':>7} {'peak MiB':>9} "
-              f"{'gradcheck':>12} {'fast_mode':>12} {'gc/xc':>8} {'fast/xc':>8}")
+              f"{'gradcheck':>12} {'fast_mode':>12} {'gc/xc':>8} {'fast/xc':>8} "
+              f"{'in-process':>12} {'gc/xc':>8} {'fast/xc':>8}")
         for h in SIZES:
             slow, fast = gc[h]
             r = ours[h]
-            iso = r["isolated"]
+            iso, inl = r["isolated"], r["inline"]
             print(f"{h:>6} {iso * 1e3:>9.3f} ms {iso / r['grad']:>7.1f} "
                   f"{r['mib']:>9.1f} {slow * 1e3:>9.3f} ms {fast * 1e3:>9.3f} ms "
-                  f"{slow / iso:>8.1f} {fast / iso:>8.2f}")
-    print("\n/grad: xentcheck's check over one call of the target's gradient; "
-          "gc/xc, fast/xc: gradcheck time over xentcheck's (> 1: xentcheck is faster)")
+                  f"{slow / iso:>8.1f} {fast / iso:>8.2f} "
+                  f"{inl * 1e3:>9.3f} ms {slow / inl:>8.1f} {fast / inl:>8.2f}")
+    print("\n/grad: xentcheck's isolated check over one call of the target's gradient; "
+          "gc/xc, fast/xc: gradcheck time over xentcheck's (> 1: xentcheck is faster); "
+          "in-process: the same check with the target called in-process")
     return 0
 
 
