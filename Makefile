@@ -3,7 +3,7 @@
 #   make run        build, then check every built-in target (reports/)
 #   make test       build and run the test suite, then again under ASan/UBSan
 #   make test-asan  only the sanitizer build and suite (build-asan/)
-#   make clean      remove both build directories
+#   make clean      remove both build directories and the fuzz-rate build
 #   make install    build, then install into PREFIX (default /usr/local)
 #   make bench      build, then print the figures README quotes: detection
 #                   of the mutants, cost per case, gradcheck side by side,
@@ -62,7 +62,7 @@ bench: build
 	./bench/fuzz-rate.sh
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) build-fuzz-rate build-fuzz-rate.log
 
 # The CLI, the fuzzers when built, the header, the man page, the CMake
 # package and xentcheck.pc (README, "Installing").

@@ -42,7 +42,8 @@ if command -v taskset >/dev/null 2>&1; then
 fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 printf '%-18s %6s %8s %12s %10s\n' target max_H seconds inputs exec/s
 for target in $TARGETS; do

@@ -103,10 +103,6 @@ function(xc_fuzz_setup)
   # precedence over the core archive's uninstrumented copies.
   xc_fuzz_add(xentcheck-fuzz-parsers "${src}/fuzz_parsers.c" "${src}/casefile.c"
     "${src}/report_read.c" "${src}/bytes_case.c")
-  target_include_directories(xentcheck-fuzz-parsers PRIVATE
-    $<TARGET_PROPERTY:xentcheck_fuzz_core,INCLUDE_DIRECTORIES>)
-  target_compile_definitions(xentcheck-fuzz-parsers PRIVATE
-    $<TARGET_PROPERTY:xentcheck_fuzz_core,COMPILE_DEFINITIONS>)
 endfunction()
 
 # At the end of the top directory, whenever this file is included: the

@@ -63,6 +63,14 @@ case "$CFLAGS" in
 esac
 # shellcheck disable=SC2086
 CFLAGS=$CORE_CFLAGS compile $srcs
+# The two files CMakeLists.txt gives flags of their own: the double-double
+# reference evaluated as written, the bounds' upward rounding honoured.
+# shellcheck disable=SC2086
+$CC -std=gnu11 $CORE_CFLAGS -ffp-contract=off $INC -DXC_VERSION_STRING="\"fuzz\"" \
+    -c "$ROOT/harness/reference_dd.c" -o "$(obj_of "$ROOT/harness/reference_dd.c")"
+# shellcheck disable=SC2086
+$CC -std=gnu11 $CORE_CFLAGS -frounding-math $INC -DXC_VERSION_STRING="\"fuzz\"" \
+    -c "$ROOT/harness/tolerance.c" -o "$(obj_of "$ROOT/harness/tolerance.c")"
 objs=""
 for src in $srcs; do objs="$objs $(obj_of "$src")"; done
 rm -f "$WORK/libxentcheck_fuzz.a"
@@ -94,7 +102,7 @@ link() {
 }
 
 link xentcheck-fuzz "fuzz_entry.c fuzz_mutator.c" ""
-link xentcheck-fuzz-parsers "fuzz_parsers.c" "casefile.c report_read.c bytes_case.c"
+link xentcheck-fuzz-parsers "" "fuzz_parsers.c casefile.c report_read.c bytes_case.c"
 
 # Seed corpora (zip -j: flat, as the builders expect), dictionaries, options.
 rm -f "$OUT/xentcheck-fuzz_seed_corpus.zip" "$OUT/xentcheck-fuzz-parsers_seed_corpus.zip"

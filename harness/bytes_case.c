@@ -290,7 +290,7 @@ int xc__bytes_config_env(xc__bytes_config *cfg, char *err, size_t errlen)
     char *end;
     errno = 0;
     unsigned long h = strtoul(v, &end, 10);
-    if (errno || end == v || *end || *v == '-' || *v == '+' || h < 1 ||
+    if (errno || end == v || *end || *v < '0' || *v > '9' || h < 1 ||
         h > XC__BYTES_MAX_H_LIMIT) {
         snprintf(err, errlen, "XENTCHECK_FUZZ_MAX_H='%s': expected a class count "
                  "from 1 to %d", v, XC__BYTES_MAX_H_LIMIT);

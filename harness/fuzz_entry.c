@@ -16,7 +16,7 @@
  * traces integer comparisons, never float ones, so the entry point reports
  * integer features of each case through libFuzzer's extra counters: its
  * shape (batch and class-count buckets, label kind, reduction, weights,
- * ignore_index, padding), the kind of each logit (sign and magnitude class),
+ * ignore_index, padding), the kinds of logit present (sign and magnitude),
  * and exponent buckets of each row's largest logit, of its distance to the
  * overflow threshold and to the label. Reaching a new bucket, or a new
  * count bucket of one, is new coverage.
@@ -120,7 +120,15 @@ static void feature(unsigned group, unsigned slot)
         (*f)++;
 }
 
-/* 0 for 1, 1 for 2, 2 for 3-4, ... 7 for 129 and more. */
+/* The slot's presence only: libFuzzer's count buckets would otherwise make
+ * every count of a kind of value a feature of its own, inflating the
+ * corpus with copies that differ in how many logits are zero. */
+static void feature_present(unsigned group, unsigned slot)
+{
+    features[group * FEAT_SLOTS + slot % FEAT_SLOTS] = 1;
+}
+
+/* 0 for 1, 1 for 2, 2 for 3-4, ... 6 for 33-64, 7 for 65 and more. */
 static unsigned size_bucket(size_t n)
 {
     unsigned b = 0;
@@ -129,12 +137,13 @@ static unsigned size_bucket(size_t n)
     return b;
 }
 
-/* Sign, then 0, subnormal, below 1, below 2^10, below the overflow
- * threshold OV of exp, at or past it, infinite, NaN. */
+/* Sign, then 0, subnormal, below 1, below 16, below the overflow
+ * threshold OV of exp (88.7 for f32, 709.8 for f64), at or past it,
+ * infinite, NaN. */
 static unsigned value_kind(double x, double ov, double min_normal)
 {
     double a = fabs(x);
-    unsigned kind = isnan(x) ? 7 : isinf(x) ? 6 : a >= ov ? 5 : a >= 0x1p10 ? 4
+    unsigned kind = isnan(x) ? 7 : isinf(x) ? 6 : a >= ov ? 5 : a >= 16 ? 4
                   : a >= 1 ? 3 : a >= min_normal ? 2 : a > 0 ? 1 : 0;
     return (signbit(x) ? 8u : 0u) + kind;
 }
@@ -156,7 +165,7 @@ static void row_features(const xc__case *c, size_t r, double ov, double min_norm
     for (size_t k = 0; k < c->classes; k++) {
         odd |= isnan(z[k]) ? 1u : z[k] == INFINITY ? 2u : z[k] == -INFINITY ? 4u : 0u;
         m = isfinite(z[k]) && z[k] > m ? z[k] : m;
-        feature(FEAT_VALUE, value_kind(z[k], ov, min_normal));
+        feature_present(FEAT_VALUE, value_kind(z[k], ov, min_normal));
     }
     feature(FEAT_ROW_KIND, odd * 8 + (c->classes < 8 ? (unsigned)c->classes : 7));
     if (m == -INFINITY)

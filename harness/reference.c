@@ -211,9 +211,11 @@ int xc__ref_alloc(const xc__case *c, xc__pool *pool, xc__ref *out)
     *out = (xc__ref){.batch = c->batch, .classes = c->classes, .pool = pool};
     /* One block: the rows (zeroed), then grad and prob, then scale (each
      * aligned: the sizes before it are multiples of a long double's). */
+    _Static_assert(_Alignof(long double) % _Alignof(double) == 0,
+                   "scale follows the long double arrays");
     size_t rows = c->batch * sizeof *out->rows, array = n * sizeof *out->grad;
-    if ((c->batch && n / c->batch != c->classes) || array / sizeof *out->grad != n ||
-        (SIZE_MAX - rows) / 3 < array)
+    if (c->batch > SIZE_MAX / sizeof *out->rows || (c->batch && n / c->batch != c->classes) ||
+        array / sizeof *out->grad != n || (SIZE_MAX - rows) / 3 < array)
         return -1;
     unsigned char *block = xc__pool_get(pool, rows + 2 * array + n * sizeof *out->scale);
     if (!block)

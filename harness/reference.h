@@ -35,6 +35,7 @@
 #ifndef XC_HARNESS_REFERENCE_H
 #define XC_HARNESS_REFERENCE_H
 
+#include <float.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -48,7 +49,12 @@
  * of all values round down). */
 static inline double xc__round_up_double(long double x)
 {
+#if FLT_EVAL_METHOD != 0
+    volatile double stored = (double)x; /* no excess precision kept */
+    double d = stored;
+#else
     double d = (double)x;
+#endif
     uint64_t bits;
     memcpy(&bits, &d, sizeof bits);
     bits += (uint64_t)(d < x);
@@ -95,8 +101,8 @@ int xc__reference_in(const xc__case *c, xc__pool *pool, xc__ref *out);
 /* Certified path at PREC bits (>= 64). Returns 0, or -1 on out of memory. */
 int xc__reference_mpfr(const xc__case *c, xc__ref *out, long prec);
 void xc__ref_free(xc__ref *r);
-/* OUT for C with its arrays (one block from POOL, zero-filled), for the
- * paths above. Returns 0, or -1 on out of memory. */
+/* OUT for C with its arrays (one block from POOL; the rows zeroed, the
+ * arrays not), for the paths above. Returns 0, or -1 on out of memory. */
 int xc__ref_alloc(const xc__case *c, xc__pool *pool, xc__ref *out);
 
 #endif

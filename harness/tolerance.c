@@ -120,44 +120,68 @@ static long double relative_term(long double u, long double beta, long double s)
     return u * beta * s / (1 - u * beta);
 }
 
-/* The bounds of finite row R, in double arithmetic rounded upward:
- *     b_k = F (rel_k + a) + R s_k,  rel_k = u beta_k s_k / (1 - u beta_k),
- *     beta_k = 2 d_k + B,  d_k = M - z_k (0 at -inf)
- * with B = the row's constant part of beta and a = the allowance, rounded
- * up to double before (F and R = 2^-58 are doubles, u a power of 2). Every
- * operand is non-negative, so every operation is monotone in its operands
- * and, rounded upward, gives at least its exact result (below the normal
- * range at least the smallest subnormal, never 0), with one exception: the
- * denominator is computed as -(u beta_k - 1), whose upward rounding makes
- * it at most 1 - u beta_k. So b_k is at least the exact bound, with no
- * slack to argue; rel_k is +inf when u beta_k >= 1/2 (the bound carries no
+/* The inputs of a row's bounds, each at least its exact value: B, the
+ * row's constant part of beta, and a, the allowance, are sums and products
+ * of non-negative long doubles (|M + L| taken after its rounding), a dozen
+ * operations at 2^-64 relative each, so the long double values are within
+ * 2^-60 below exact at worst; times (1 + 2^-59) and rounded up to double
+ * they are above it. F and u are doubles already; R too for the fast
+ * reference (2^-58), not for the MPFR one, hence its rounding up. */
+typedef struct row_inputs {
+    double m, row_beta, allowance, factor, u, rel_err;
+} row_inputs;
+
+/* b_k = F (rel_k + a) + R s_k,  rel_k = u beta_k s_k / (1 - u beta_k),
+ * beta_k = 2 d_k + B,  d_k = M - z_k (0 at -inf), in double arithmetic
+ * rounded upward (the caller sets the mode). Every operand is non-negative,
+ * so every operation is monotone in its operands and, rounded upward, gives
+ * at least its exact result (below the normal range at least the smallest
+ * subnormal, never 0), with one exception: the denominator is computed as
+ * -(u beta_k - 1), whose upward rounding makes it at most 1 - u beta_k.
+ * With inputs at least exact (row_inputs), b_k is at least the exact
+ * bound. rel_k is +inf when u beta_k >= 1/2 (the bound carries no
  * information, relative_term's rule; d_k overflowing to +inf lands here
- * too) and 0 when s_k = 0. One pass of doubles instead of x87 arithmetic
- * per class. The file is compiled so that the compiler honours the
- * rounding mode (CMakeLists.txt: -frounding-math; clang: the pragma
- * above), and the caller's mode is restored. */
+ * too) and 0 when s_k = 0. Not inlined: the compiler cannot move these
+ * operations across the caller's fesetround calls, which gcc may do to
+ * visible code even with -frounding-math (its bug 34678). */
+__attribute__((noinline)) static void bounds_upward(const double *z, const double *s,
+                                                    size_t h, const row_inputs *in,
+                                                    double *b)
+{
+    double fa = in->factor * in->allowance;
+    for (size_t k = 0; k < h; k++) {
+        double d = z[k] == -INFINITY ? 0.0 : in->m - z[k];
+        double x = in->u * (2 * d + in->row_beta);
+        double rel = s[k] == 0 ? 0.0 : x < 0.5 ? x * s[k] / -(x - 1) : INFINITY;
+        b[k] = in->factor * rel + fa + in->rel_err * s[k];
+    }
+}
+
+/* The bounds of finite row R: one pass of doubles rounded upward
+ * (bounds_upward) instead of x87 arithmetic per class. The file is compiled
+ * so that the compiler honours the rounding mode (CMakeLists.txt and
+ * fuzz/build.sh: -frounding-math; clang: the pragma above), and the
+ * caller's mode is restored. */
 static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
                             long double factor, long double max_weight,
                             xc__bounds *out)
 {
     const xc__ref_row *row = &ref->rows[r];
-    double allowance = xc__round_up_double(out->min_normal *
-        (fabsl(row->A) + fabsl(row->coef) * max_weight + 3));
-    double row_beta = xc__round_up_double(softmax_beta_row(ref, r) + assembly_beta(c));
-    const double *z = c->logits + r * c->ld;
-    const double *s = ref->scale + r * c->classes;
-    double *b = out->grad + r * c->classes;
-    double m = (double)row->max, u = out->u, f = (double)factor;
-    double rel_err = (double)ref->rel_err;
+    const long double above = 1 + 0x1p-59L;
+    long double allowance = out->min_normal *
+        (fabsl(row->A) + fabsl(row->coef) * max_weight + 3);
+    row_inputs in = {
+        .m = (double)row->max,
+        .row_beta = xc__round_up_double((softmax_beta_row(ref, r) + assembly_beta(c)) * above),
+        .allowance = xc__round_up_double(allowance * above),
+        .factor = (double)factor,
+        .u = out->u,
+        .rel_err = xc__round_up_double(ref->rel_err),
+    };
     int mode = fegetround();
     fesetround(FE_UPWARD);
-    double fa = f * allowance;
-    for (size_t k = 0; k < c->classes; k++) {
-        double d = z[k] == -INFINITY ? 0.0 : m - z[k];
-        double x = u * (2 * d + row_beta);
-        double rel = s[k] == 0 ? 0.0 : x < 0.5 ? x * s[k] / -(x - 1) : INFINITY;
-        b[k] = f * rel + fa + rel_err * s[k];
-    }
+    bounds_upward(c->logits + r * c->ld, ref->scale + r * c->classes, c->classes, &in,
+                  out->grad + r * c->classes);
     fesetround(mode);
 }
 

@@ -241,12 +241,19 @@ START_TEST(replay_errors)
      * case for the default target, which holds on it). */
     char *junk = write_temp(dir, "crash-1234", "\x01\x02garbage\n");
     expect(ARGS("replay", junk), 0, "NOT REPRODUCED", NULL);
-    /* The fuzzer's class limit decodes artifacts as the fuzzer did. */
+    /* The fuzzer's class limit decodes artifacts as the fuzzer did: the H
+     * byte 0x20 is H = 33 by default, H = 1 under a limit of 16, where
+     * mutant.crash_h1 crashes. */
+    char *wide = write_temp(dir, "crash-h", "\x08\x20\x40\x40"); /* no NUL: fputs */
+    expect(ARGS("replay", "--mutants", "--target", "mutant.crash_h1", wide), 0,
+           "NOT REPRODUCED", NULL);
+    setenv("XENTCHECK_FUZZ_MAX_H", "16", 1);
+    expect(ARGS("replay", "--mutants", "--target", "mutant.crash_h1", wide), 1,
+           "REPRODUCED", NULL);
     setenv("XENTCHECK_FUZZ_MAX_H", "0", 1);
     expect(ARGS("replay", junk), 2, NULL, "XENTCHECK_FUZZ_MAX_H='0'");
-    setenv("XENTCHECK_FUZZ_MAX_H", "16", 1);
-    expect(ARGS("replay", junk), 0, "NOT REPRODUCED", NULL);
     unsetenv("XENTCHECK_FUZZ_MAX_H");
+    free(wide);
     snprintf(text, sizeof text, CASE_F64, "");
     char *anon = write_temp(dir, "anon.case", text);
     expect(ARGS("replay", anon), 2, NULL, "no target");

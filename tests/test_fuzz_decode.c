@@ -205,12 +205,11 @@ START_TEST(specials_reach_the_edges)
 }
 END_TEST
 
-/* Every byte seed in corpus/seeds decodes validly for every config. */
 /* XENTCHECK_FUZZ_MAX_H sets max_h, and only a class count in range is
- * taken; unset, the configuration is left as it was. */
+ * taken; unset or refused, the configuration is left as it was. */
 START_TEST(max_h_from_environment)
 {
-    static const char *const bad[] = {"0", "129", "-3", "+4", "16x", "", "abc",
+    static const char *const bad[] = {"0", "129", "-3", "+4", "16x", "", "abc", " 16",
                                       "99999999999999999999999"};
     char err[256];
     xc__bytes_config cfg = {.dtype = XC_F32, .caps = XC_CAPS_ALL_V1};
@@ -228,11 +227,13 @@ START_TEST(max_h_from_environment)
         err[0] = 0;
         ck_assert_int_eq(xc__bytes_config_env(&cfg, err, sizeof err), -1);
         ck_assert_msg(strstr(err, "XENTCHECK_FUZZ_MAX_H"), "'%s': %s", bad[i], err);
+        ck_assert_uint_eq(cfg.max_h, 128);
     }
     unsetenv("XENTCHECK_FUZZ_MAX_H");
 }
 END_TEST
 
+/* Every byte seed in corpus/seeds decodes validly for every config. */
 START_TEST(byte_seeds_decode)
 {
     char dir[4096], path[8192];
