@@ -106,3 +106,8 @@ void xc__pool_put(xc__pool *p, void *block)
     }
     p->free[p->count++] = (slot){h, h->cap};
 }
+
+size_t xc__pool_held(const xc__pool *p)
+{
+    return p ? p->count : 0;
+}

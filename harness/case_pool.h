@@ -36,5 +36,7 @@ void *xc__pool_get(xc__pool *p, size_t bytes);
 void *xc__pool_get_zeroed(xc__pool *p, size_t bytes);
 /* Give BLOCK back (NULL: nothing). */
 void xc__pool_put(xc__pool *p, void *block);
+/* The number of free blocks P keeps (0 for NULL). */
+size_t xc__pool_held(const xc__pool *p);
 
 #endif

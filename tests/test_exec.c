@@ -805,7 +805,9 @@ START_TEST(pool_reuses_blocks)
     xc__pool_put(p, edge);
     unsigned char *small = xc__pool_get(p, U - 1); /* edge would fit: malloc */
     ck_assert_ptr_ne(small, edge);
-    xc__pool_put(p, small);
+    size_t held = xc__pool_held(p);
+    xc__pool_put(p, small); /* freed, not kept */
+    ck_assert_uint_eq(xc__pool_held(p), held);
     ck_assert_ptr_eq(xc__pool_get(p, U), edge);
     xc__pool_put(p, edge);
     unsigned char *z = xc__pool_get_zeroed(p, 4 * U);
