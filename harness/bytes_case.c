@@ -45,23 +45,44 @@ static void fill_specials(xc_dtype dtype, double *table)
     memcpy(table, values, sizeof values);
 }
 
-/* The tables are built on first use (the fuzzer decodes every input with
- * them); the harness is single-threaded. */
-double xc__bytes_special(xc_dtype dtype, unsigned slot)
-{
-    static double tables[2][NSPECIAL];
-    static int built[2];
-    int f = dtype == XC_F32;
-    if (!built[f]) {
-        fill_specials(dtype, tables[f]);
-        built[f] = 1;
-    }
-    return tables[f][slot % NSPECIAL];
-}
-
 static double to_dtype(xc_dtype t, double v)
 {
     return t == XC_F32 ? (double)(float)v : v;
+}
+
+static uint64_t bits_of(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+/* The special values of a dtype, and the bits of each as the dtype rounds
+ * it (what the encoder looks for). */
+typedef struct specials {
+    double value[NSPECIAL];
+    uint64_t rounded_bits[NSPECIAL];
+} specials;
+
+/* The tables are built on first use (the fuzzer decodes and encodes every
+ * input with them); the harness is single-threaded. */
+static const specials *specials_of(xc_dtype dtype)
+{
+    static specials tables[2];
+    static int built[2];
+    int f = dtype == XC_F32;
+    if (!built[f]) {
+        fill_specials(dtype, tables[f].value);
+        for (unsigned s = 0; s < NSPECIAL; s++)
+            tables[f].rounded_bits[s] = bits_of(to_dtype(dtype, tables[f].value[s]));
+        built[f] = 1;
+    }
+    return &tables[f];
+}
+
+double xc__bytes_special(xc_dtype dtype, unsigned slot)
+{
+    return specials_of(dtype)->value[slot % NSPECIAL];
 }
 
 static double step_ulps(xc_dtype t, double v, int steps)
@@ -335,28 +356,14 @@ static void put(writer *w, uint8_t b)
     w->len++;
 }
 
-static uint64_t bits_of(double v)
-{
-    uint64_t b;
-    memcpy(&b, &v, sizeof b);
-    return b;
-}
-
 /* The slot of the special value with V's bits (as the dtype rounds it), or
- * NSPECIAL. The rounded table is built on first use, as the specials are. */
+ * NSPECIAL. */
 static unsigned special_slot(xc_dtype t, double v)
 {
-    static uint64_t tables[2][NSPECIAL];
-    static int built[2];
-    int f = t == XC_F32;
-    if (!built[f]) {
-        for (unsigned s = 0; s < NSPECIAL; s++)
-            tables[f][s] = bits_of(to_dtype(t, xc__bytes_special(t, s)));
-        built[f] = 1;
-    }
+    const uint64_t *table = specials_of(t)->rounded_bits;
     uint64_t b = bits_of(v);
     unsigned s = 0;
-    while (s < NSPECIAL && tables[f][s] != b)
+    while (s < NSPECIAL && table[s] != b)
         s++;
     return s;
 }
