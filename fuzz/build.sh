@@ -63,11 +63,13 @@ case "$CFLAGS" in
 esac
 # shellcheck disable=SC2086
 CFLAGS=$CORE_CFLAGS compile $srcs
-# The two files CMakeLists.txt gives flags of their own: the double-double
+# The files CMakeLists.txt gives flags of their own: the double-double
 # reference evaluated as written, the bounds' upward rounding honoured.
-# shellcheck disable=SC2086
-$CC -std=gnu11 $CORE_CFLAGS -ffp-contract=off $INC -DXC_VERSION_STRING="\"fuzz\"" \
-    -c "$ROOT/harness/reference_dd.c" -o "$(obj_of "$ROOT/harness/reference_dd.c")"
+for dd in reference_dd.c reference_grad.c; do
+    # shellcheck disable=SC2086
+    $CC -std=gnu11 $CORE_CFLAGS -ffp-contract=off $INC -DXC_VERSION_STRING="\"fuzz\"" \
+        -c "$ROOT/harness/$dd" -o "$(obj_of "$ROOT/harness/$dd")"
+done
 # shellcheck disable=SC2086
 $CC -std=gnu11 $CORE_CFLAGS -frounding-math $INC -DXC_VERSION_STRING="\"fuzz\"" \
     -c "$ROOT/harness/tolerance.c" -o "$(obj_of "$ROOT/harness/tolerance.c")"

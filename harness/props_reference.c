@@ -63,7 +63,7 @@ static void check_bounds(xc__prop_base *b)
             continue;
         for (size_t k = 0; k < c->classes; k++) {
             size_t i = r * c->classes + k;
-            long double t = fabsl(row->A * b->ref.prob[i] - b->ref.grad[i]);
+            long double t = fabsl(xc__ref_target(c, &b->ref, r, k));
             long double a = fabsl(row->A);
             long double limit = (a >= t || isnan(t) ? a : t) + b->bounds.grad[i];
             long double x = fabsl((long double)b->grad[r * c->ld + k]);

@@ -1,22 +1,24 @@
-/* The fast exact reference: double-double softmax numerators, long double
- * with compensated sums for the rest.
+/* The fast exact reference: double-double softmax numerators and gradient
+ * where the values allow, long double with compensated sums for the rest.
  *
  * Error bound (u_L = LDBL_EPSILON / 2, 2^-64 on x86-64):
- *   e_k = exp(z_k - M) comes from reference_dd.c, with z_k - M taken
- *   exactly (TwoSum): within 1.25 u_L, or 4 u_L for the e_k < 2^-952 it
- *   hands to the long double exp (reference_exp.h); the sum of the others
+ *   The coefficients c_r, Y_r (Neumaier sums, ksum.h, and one division)
+ *   carry <= 4 u_L, A_r = c_r Y_r <= 9 u_L; t_k = c_r v_k y_k <= 6 u_L.
+ *   The gradient pass (reference_grad.c) takes them with the numerators'
+ *   pairs (reference_dd.c) and stays within 19 u_L scale_k on its pair
+ *   path. On its long double path, e_k = exp(z_k - M), with z_k - M taken
+ *   exactly (TwoSum), is within 1.25 u_L, or 4 u_L for the e_k < 2^-952
+ *   handed to the long double exp (reference_exp.h); the sum of the others
  *   than the max's term (exactly 1) is within 8 u_L, so s = 1 + others
  *   carries 9 u_L. O_k = e_k (1 / s) adds the rounding of the reciprocal
  *   and of the product (a division per row, not per class): <= 15 u_L.
- *   The coefficients c_r, Y_r (Neumaier sums, ksum.h, and one division)
- *   carry <= 4 u_L, A_r = c_r Y_r <= 9 u_L; A_r O_k <= 25 u_L relative to
- *   |A_r| O_k; t_k = c_r v_k y_k <= 6 u_L; the final subtraction one more
- *   u_L of |g_k| <= 2 scale_k. Hence |g~ - g| <= 33 u_L scale_k; we state
- *   64 u_L. The loss terms are sums of products of inputs (each product
- *   rounded once) and of M + L, L = log1pl(others) (glibc's log1pl within
- *   a few ulp, others within 8 u_L relative and the log's condition
- *   others / ((1 + others) L) <= 1), summed by Neumaier, so their error is
- *   below the same 64 u_L relative to loss_scale. Values below long
+ *   A_r O_k <= 25 u_L relative to |A_r| O_k; the final subtraction one
+ *   more u_L of |g_k| <= 2 scale_k. Hence |g~ - g| <= 33 u_L scale_k on
+ *   either path; we state 64 u_L. The loss terms are sums of products of
+ *   inputs (each product rounded once) and of M + L, L = log1pl(others)
+ *   (glibc's log1pl within a few ulp, others within 8 u_L relative and the
+ *   log's condition others / ((1 + others) L) <= 1), summed by Neumaier,
+ *   so their error is below the same 64 u_L relative to loss_scale. Values below long
  *   double's normal range (exp(d) for d < -11355) are absolutely below
  *   2^-16382, far below any dtype's resolution, which is why the bound is
  *   stated relative to scale_k plus that negligible absolute floor.
@@ -31,6 +33,7 @@
 
 #include "ksum.h"
 #include "reference_dd.h"
+#include "reference_grad.h"
 
 #define REF_REL_ERR (64.0L * (LDBL_EPSILON / 2))
 
@@ -106,20 +109,33 @@ static long double target_mass(const xc__case *c, size_t r, size_t k)
     return v * y_at(c, r, k);
 }
 
+long double xc__ref_target(const xc__case *c, const xc__ref *ref, size_t r, size_t k)
+{
+    return ref->rows[r].coef * target_mass(c, r, k);
+}
+
+/* The classes [*FIRST, *END) of row R where y_k can be nonzero: an index
+ * label's class alone (none when it is outside the row), or all. */
+static void labelled_span(const xc__case *c, size_t r, size_t *first, size_t *end)
+{
+    *first = 0;
+    *end = c->classes;
+    if (c->label_kind == XC__LABELS_INDEX) {
+        int64_t label = c->labels[r];
+        int in_row = label >= 0 && (uint64_t)label < c->classes;
+        *first = in_row ? (size_t)label : 0;
+        *end = in_row ? *first + 1 : 0;
+    }
+}
+
 /* Y_r and the loss's linear part sum_{y_k != 0} v_k y_k z_k. */
 static void row_linear(const xc__case *c, size_t r, long double *Y,
                        long double *lin, long double *lin_abs)
 {
     const double *z = c->logits + r * c->ld;
     xc__ksum ys = {0, 0}, ls = {0, 0}, la = {0, 0};
-    /* Index labels: only the label's class has y_k != 0. */
-    size_t first = 0, end = c->classes;
-    if (c->label_kind == XC__LABELS_INDEX) {
-        int64_t label = c->labels[r];
-        int in_row = label >= 0 && (uint64_t)label < c->classes;
-        first = in_row ? (size_t)label : 0;
-        end = in_row ? first + 1 : 0;
-    }
+    size_t first, end;
+    labelled_span(c, r, &first, &end);
     for (size_t k = first; k < end; k++) {
         long double y = y_at(c, r, k);
         if (y == 0)
@@ -141,53 +157,39 @@ static void fill_nan_row(xc__ref *out, size_t r, long double fill)
 {
     for (size_t k = 0; k < out->classes; k++) {
         out->grad[r * out->classes + k] = fill;
-        out->prob[r * out->classes + k] = fill;
         out->scale[r * out->classes + k] = 0;
     }
 }
 
-/* Writes the unnormalised e_k = exp(z_k - M) to PROB and returns their sum
- * (gradient_row divides). The max's own term is exactly 1: the others are
- * summed apart and L = log1p(others), so a tiny L (a loss near 0) keeps its
- * relative accuracy. */
+/* Writes the slots of the unnormalised e_k = exp(z_k - M) to the row of
+ * GRAD (reference_dd.h) and returns their sum, a pair, in *TOTAL
+ * (gradient_row divides). The max's own term is exactly 1: the others
+ * are summed apart and L = log1p(others), so a tiny L (a loss near 0)
+ * keeps its relative accuracy. */
 static long double softmax_row(const xc__case *c, size_t r, size_t argmax,
-                               xc__ref *out)
+                               xc__ref *out, xc__dd *total)
 {
     xc__ref_row *row = &out->rows[r];
     long double others = xc__softmax_numerators(c->logits + r * c->ld, c->classes,
                                                 (double)row->max, argmax,
-                                                out->prob + r * c->classes);
+                                                out->grad + r * c->classes, total);
     row->log_sum = log1pl(others);
     return 1.0L + others;
 }
 
-/* O_k = e_k (1 / TOTAL), g_k = A_r O_k - t_k and scale_k. For index labels t_k
- * is c_r * 1 * 0 (a signed zero) off the label: computed once per row. */
-static void gradient_row(const xc__case *c, size_t r, xc__ref *out,
-                         long double total)
+/* g_k = A_r e_k / T - t_k and scale_k over the slots (reference_grad.h). */
+static void gradient_row(const xc__case *c, size_t r, xc__ref *out, xc__dd total,
+                         long double total_ld)
 {
-    xc__ref_row *row = &out->rows[r];
-    long double *p = out->prob + r * c->classes;
-    long double *g = out->grad + r * c->classes;
-    double *sc = out->scale + r * c->classes;
+    const xc__ref_row *row = &out->rows[r];
     int index = c->label_kind == XC__LABELS_INDEX;
-    long double t_off = row->coef * 1.0L * 0.0L;
-    long double inv_total = 1.0L / total; /* x87 division: one per row */
-    for (size_t k = 0; k < c->classes; k++) {
-        p[k] *= inv_total;
-        long double t = index ? t_off : row->coef * class_weight(c, k) * y_at(c, r, k);
-        long double a = row->A * p[k];
-        long double fa = fabsl(a), ft = fabsl(t);
-        g[k] = a - t;
-        sc[k] = xc__round_up_double(fa >= ft ? fa : ft); /* no NaN in a finite row */
-    }
-    if (index && c->labels[r] >= 0 && (size_t)c->labels[r] < c->classes) {
-        size_t k = (size_t)c->labels[r];
-        long double t = row->coef * 1.0L * 1.0L, a = row->A * p[k];
-        long double fa = fabsl(a), ft = fabsl(t);
-        g[k] = a - t;
-        sc[k] = xc__round_up_double(fa >= ft ? fa : ft);
-    }
+    int64_t label = index ? c->labels[r] : -1;
+    xc__grad_row g = {
+        .z = c->logits + r * c->ld, .n = c->classes, .m = (double)row->max,
+        .total = total, .total_ld = total_ld, .A = row->A, .coef = row->coef,
+        .y = index ? NULL : c->probs + r * c->ld, .w = index ? NULL : c->weights,
+        .label = label >= 0 && (uint64_t)label < c->classes ? (size_t)label : c->classes};
+    xc__gradient_row(&g, out->grad + r * c->classes, out->scale + r * c->classes);
 }
 
 /* Row loss c_r (Y (M + L) - lin); +inf when a class with y_k > 0 is masked. */
@@ -195,7 +197,9 @@ static long double row_loss(const xc__case *c, size_t r, const xc__ref_row *row,
                             long double lin, long double *mag)
 {
     const double *z = c->logits + r * c->ld;
-    for (size_t k = 0; k < c->classes; k++)
+    size_t first, end;
+    labelled_span(c, r, &first, &end);
+    for (size_t k = first; k < end; k++)
         if (z[k] == -INFINITY && target_mass(c, r, k) != 0 && row->coef != 0)
             return row->coef > 0 ? INFINITY : -INFINITY;
     long double lse = row->max + row->log_sum;
@@ -209,22 +213,21 @@ int xc__ref_alloc(const xc__case *c, xc__pool *pool, xc__ref *out)
 {
     size_t n = c->batch * c->classes;
     *out = (xc__ref){.batch = c->batch, .classes = c->classes, .pool = pool};
-    /* One block: the rows (zeroed), then grad and prob, then scale (each
-     * aligned: the sizes before it are multiples of a long double's). */
+    /* One block: the rows (zeroed), then grad, then scale (aligned: the
+     * sizes before it are multiples of a long double's). */
     _Static_assert(_Alignof(long double) % _Alignof(double) == 0,
-                   "scale follows the long double arrays");
+                   "scale follows the long double array");
     size_t rows = c->batch * sizeof *out->rows, array = n * sizeof *out->grad;
     if (c->batch > SIZE_MAX / sizeof *out->rows || (c->batch && n / c->batch != c->classes) ||
-        array / sizeof *out->grad != n || (SIZE_MAX - rows) / 3 < array)
+        array / sizeof *out->grad != n || (SIZE_MAX - rows) / 2 < array)
         return -1;
-    unsigned char *block = xc__pool_get(pool, rows + 2 * array + n * sizeof *out->scale);
+    unsigned char *block = xc__pool_get(pool, rows + array + n * sizeof *out->scale);
     if (!block)
         return -1;
     memset(block, 0, rows);
     out->rows = (xc__ref_row *)block;
     out->grad = (long double *)(block + rows);
-    out->prob = out->grad + n;
-    out->scale = (double *)(out->prob + n);
+    out->scale = (double *)(out->grad + n);
     return 0;
 }
 
@@ -251,7 +254,9 @@ static void reference_row(const xc__case *c, size_t r, xc__ref *out,
         xc__ksum_add(loss, NAN);
         return;
     }
-    gradient_row(c, r, out, softmax_row(c, r, argmax, out));
+    xc__dd total;
+    long double total_ld = softmax_row(c, r, argmax, out, &total);
+    gradient_row(c, r, out, total, total_ld);
     if (row->coef != 0)
         *mag += fabsl(row->coef) * lin_abs;
     row->loss = row_loss(c, r, row, lin, mag);
@@ -284,7 +289,6 @@ void xc__ref_free(xc__ref *r)
         return;
     xc__pool_put(r->pool, r->rows);
     r->grad = NULL;
-    r->prob = NULL;
     r->scale = NULL;
     r->rows = NULL;
 }

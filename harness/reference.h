@@ -23,9 +23,11 @@
  * far less to store and load.
  *
  * Two implementations:
- *   xc__reference()      long double (x87: 64-bit significand) with exact
- *                        differences z_k - M (TwoSum) and compensated sums;
- *                        fast, with the bound stated in reference.c.
+ *   xc__reference()      double-double numerators and gradient (four
+ *                        classes at a time with AVX2), long double (x87:
+ *                        64-bit significand) with exact differences
+ *                        z_k - M (TwoSum) and compensated sums for the
+ *                        rest; fast, with the bound stated in reference.c.
  *   xc__reference_mpfr() MPFR at a given precision; the certified fallback
  *                        and the oracle the tests compare the fast path with.
  * Both fill the same structure; rel_err is a bound on |computed - exact| /
@@ -84,7 +86,6 @@ typedef struct xc__ref_row {
 typedef struct xc__ref {
     size_t batch, classes;
     long double *grad;      /* batch * classes, dense (no ld) */
-    long double *prob;      /* O_k, batch * classes */
     double *scale;          /* scale_k rounded up, batch * classes */
     xc__ref_row *rows;      /* batch */
     long double loss;       /* reduced loss; NaN when every row is ignored under mean */
@@ -101,6 +102,8 @@ int xc__reference_in(const xc__case *c, xc__pool *pool, xc__ref *out);
 /* Certified path at PREC bits (>= 64). Returns 0, or -1 on out of memory. */
 int xc__reference_mpfr(const xc__case *c, xc__ref *out, long prec);
 void xc__ref_free(xc__ref *r);
+/* t_k = c_r v_k y_k of row R, class K of C, whose reference is REF. */
+long double xc__ref_target(const xc__case *c, const xc__ref *ref, size_t r, size_t k);
 /* OUT for C with its arrays (one block from POOL; the rows zeroed, the
  * arrays not), for the paths above. Returns 0, or -1 on out of memory. */
 int xc__ref_alloc(const xc__case *c, xc__pool *pool, xc__ref *out);

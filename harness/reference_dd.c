@@ -38,8 +38,9 @@
  *     normal (>= 2^-954); a subnormal low part loses at most 2^-1075,
  *     below 2^-121 of the high part.
  * So |eh + el - exp(hi + lo)| <= 0.22 u_L exp(hi + lo) + O(2^-82), stated
- * as 0.25 u_L, and |el| < 2^-50 |eh|. Rounding to long double adds u_L:
- * E[k] is within 1.25 u_L.
+ * as 0.25 u_L, and |el| < 2^-50 |eh|. The slot keeps the pair; rounded
+ * to long double (xc__numerator_value, the gradient pass's long double
+ * path) it is within 1.25 u_L.
  *
  * Elements below XC__EXP_DD_MIN (e_k < 2^-952) use the long double exp of
  * reference_exp.h (within 4 u_L, reference.c) and are summed apart in long
@@ -57,6 +58,13 @@
  * terms' own 0.25 u_L, the two roundings to long double (u_L each) and the
  * separate sum's 4 + 2 u_L, the result is within 8 u_L of the exact sum
  * (O(u_L^2) aside), which reference.c takes as the sum's error.
+ *
+ * The whole sum T = 1 + others as a pair (*total): the lanes' pair is
+ * within 0.5 u_L S + 8 u^2 S of the double-double terms' exact sum; 1 is
+ * added by an exact TwoSum, the low words and the deep terms' sum (below
+ * n 2^-952, within 6 u_L of its own) by two roundings of u times values
+ * below 2u T, and the renormalisation is exact (|1 + S| >= |low|): T is
+ * within 1 u_L, which reference_grad.c takes.
  */
 #include "reference_dd.h"
 
@@ -64,14 +72,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dd_ops.h"
 #include "ksum.h"
 #include "reference_exp.h"
-
-/* No a * b + c is to be fused: the FMA and portable kernels must give the
- * same bits (CMakeLists.txt passes -ffp-contract=off for gcc). */
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#endif
 
 const xc__dd xc__exp2_dd_table[64] = {
     {0x1p+0, 0x0p+0},
@@ -153,20 +156,7 @@ const xc__dd xc__exp2_dd_table[64] = {
 /* Terms per lane between renormalisations of its low word. */
 #define RENORM_EVERY 256
 
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-ALWAYS_INLINE xc__dd two_sum(double a, double b)
-{
-    double s = a + b, bb = s - a;
-    return (xc__dd){s, (a - (s - bb)) + (b - bb)};
-}
-
-/* a + b exactly, for |a| >= |b|. */
-ALWAYS_INLINE xc__dd fast_two_sum(double a, double b)
-{
-    double s = a + b;
-    return (xc__dd){s, b - (s - a)};
-}
+#define ALWAYS_INLINE XC__DD_INLINE
 
 /* 2^K for K in double's normal range. */
 ALWAYS_INLINE double pow2(long k)
@@ -183,14 +173,14 @@ ALWAYS_INLINE xc__dd exp_dd_body(double hi, double lo)
     long n = (long)nd;
     double t = hi - nd * LN2_64_D1;
     double ph = nd * LN2_64_D2, pl = fma(nd, LN2_64_D2, -ph);
-    xc__dd a = two_sum(t, -ph);
-    xc__dd r = two_sum(a.hi, (a.lo - pl) + lo);
+    xc__dd a = xc__two_sum(t, -ph);
+    xc__dd r = xc__two_sum(a.hi, (a.lo - pl) + lo);
     double x = r.hi;
     double q = 1.0 / 6 + x * (1.0 / 24 + x * (1.0 / 120 + x * (1.0 / 720 +
                                                             x * (1.0 / 5040))));
     double w = x * x * (0.5 + x * q);
-    xc__dd one = fast_two_sum(1.0, x);
-    xc__dd s = fast_two_sum(one.hi, one.lo + (r.lo + w));
+    xc__dd one = xc__fast_two_sum(1.0, x);
+    xc__dd s = xc__fast_two_sum(one.hi, one.lo + (r.lo + w));
     long j = n & 63;
     xc__dd T = xc__exp2_dd_table[j];
     double eh = T.hi * s.hi;
@@ -206,12 +196,13 @@ static long double deep_exp(double z, double m, double hi)
 {
     if (!(hi >= EXP_DIFF_ZERO))
         return 0.0L;
-    xc__dd d = two_sum(z, -m);
+    xc__dd d = xc__two_sum(z, -m);
     return xc__exp_pair(d.hi, d.lo);
 }
 
-/* Element Z of the row: writes E, returns the double-double term to sum
- * (0 when it is not SUMMED, is -inf, or goes to DEEP). */
+/* Element Z of the row: writes its slot E (reference_dd.h), returns the
+ * double-double term to sum (0 when it is not SUMMED, is -inf, or goes to
+ * DEEP). */
 ALWAYS_INLINE xc__dd element(double z, double m, long double *e, xc__ksum *deep,
                              int summed)
 {
@@ -222,9 +213,9 @@ ALWAYS_INLINE xc__dd element(double z, double m, long double *e, xc__ksum *deep,
             xc__ksum_add_pos(deep, *e);
         return (xc__dd){0, 0};
     }
-    xc__dd d = two_sum(z, -m);
+    xc__dd d = xc__two_sum(z, -m);
     xc__dd v = exp_dd_body(d.hi, d.lo);
-    *e = (long double)v.hi + (long double)v.lo;
+    memcpy(e, &v, sizeof v);
     return summed ? v : (xc__dd){0, 0};
 }
 
@@ -235,7 +226,7 @@ typedef struct lanes {
 
 ALWAYS_INLINE void lane_add(lanes *s, size_t l, xc__dd v)
 {
-    xc__dd t = two_sum(s->hi[l], v.hi);
+    xc__dd t = xc__two_sum(s->hi[l], v.hi);
     s->hi[l] = t.hi;
     s->lo[l] += t.lo + v.lo;
 }
@@ -243,20 +234,25 @@ ALWAYS_INLINE void lane_add(lanes *s, size_t l, xc__dd v)
 ALWAYS_INLINE void lanes_renormalise(lanes *s)
 {
     for (int l = 0; l < 4; l++) {
-        xc__dd t = two_sum(s->hi[l], s->lo[l]);
+        xc__dd t = xc__two_sum(s->hi[l], s->lo[l]);
         s->hi[l] = t.hi;
         s->lo[l] = t.lo;
     }
 }
 
-/* The lanes' total, rounded to long double. */
-ALWAYS_INLINE long double lanes_total(const lanes *s)
+/* The lanes' total rounded to long double, plus the deep terms' sum
+ * (the others than the max's term), and 1 + that total as a pair, *TOTAL. */
+ALWAYS_INLINE long double lanes_finish(const lanes *s, const xc__ksum *deep,
+                                       xc__dd *total)
 {
-    xc__dd a = two_sum(s->hi[0], s->hi[1]), b = two_sum(s->hi[2], s->hi[3]);
-    xc__dd t = two_sum(a.hi, b.hi);
+    xc__dd a = xc__two_sum(s->hi[0], s->hi[1]), b = xc__two_sum(s->hi[2], s->hi[3]);
+    xc__dd t = xc__two_sum(a.hi, b.hi);
     double low = ((s->lo[0] + s->lo[1]) + (s->lo[2] + s->lo[3])) +
                  ((a.lo + b.lo) + t.lo);
-    return (long double)t.hi + (long double)low;
+    long double deep_sum = xc__ksum_value(deep);
+    xc__dd one = xc__two_sum(1.0, t.hi);
+    *total = xc__fast_two_sum(one.hi, one.lo + (low + (double)deep_sum));
+    return ((long double)t.hi + (long double)low) + deep_sum;
 }
 
 /* Elements K .. END-1, one at a time. */
@@ -269,7 +265,7 @@ ALWAYS_INLINE void span_scalar(const double *z, size_t k, size_t end, double m,
 }
 
 static long double numerators_portable(const double *z, size_t n, double m,
-                                       size_t skip, long double *e)
+                                       size_t skip, long double *e, xc__dd *total)
 {
     lanes s = {{0, 0, 0, 0}, {0, 0, 0, 0}};
     xc__ksum deep = {0, 0};
@@ -278,108 +274,82 @@ static long double numerators_portable(const double *z, size_t n, double m,
         span_scalar(z, k, end, m, skip, e, &s, &deep);
         lanes_renormalise(&s);
     }
-    return lanes_total(&s) + xc__ksum_value(&deep);
+    return lanes_finish(&s, &deep, total);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if XC__HAVE_DD_VECTOR
 #define HAVE_FMA_KERNEL 1
-#include <immintrin.h>
 
-/* The same operations four elements at a time (AVX2 and FMA): lane i of
- * every vector computes what exp_dd_body and lane_add compute for element
- * k + i, in the same order, so the bits agree with the portable kernel. */
-typedef double v4d __attribute__((vector_size(32)));
-typedef int64_t v4i __attribute__((vector_size(32)));
-typedef uint64_t v4u __attribute__((vector_size(32)));
-
-#define VEC_FN static inline __attribute__((always_inline, target("avx2,fma")))
-
-VEC_FN v4d splat(double x)
-{
-    return (v4d){x, x, x, x};
-}
-
-VEC_FN v4d vfma(v4d a, v4d b, v4d c)
-{
-    return (v4d)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
-}
-
-VEC_FN void two_sum_v(v4d a, v4d b, v4d *s, v4d *err)
-{
-    v4d t = a + b, bb = t - a;
-    *err = (a - (t - bb)) + (b - bb);
-    *s = t;
-}
-
-VEC_FN void fast_two_sum_v(v4d a, v4d b, v4d *s, v4d *err)
-{
-    v4d t = a + b;
-    *err = b - (t - a);
-    *s = t;
-}
-
-/* exp_dd_body on four elements. n comes from the shifter's bits (AVX2 has
+/* The same operations four elements at a time (AVX2 and FMA, dd_ops.h):
+ * lane i of every vector computes what exp_dd_body and lane_add compute
+ * for element k + i, in the same order, so the bits agree with the
+ * portable kernel.
+ *
+ * exp_dd_body on four elements. n comes from the shifter's bits (AVX2 has
  * no double-to-int64 conversion); 2^k is built from (n - j) 2^46. */
-VEC_FN void exp_dd_v(v4d hi, v4d lo, v4d *eh, v4d *el)
+XC__VEC_FN void exp_dd_v(xc__v4d hi, xc__v4d lo, xc__v4d *eh, xc__v4d *el)
 {
-    v4d shifted = hi * splat(INV_LN2_64) + splat(SHIFTER);
-    v4d nd = shifted - splat(SHIFTER);
-    v4i n = (v4i)shifted - (v4i)splat(SHIFTER);
-    v4d t = hi - nd * splat(LN2_64_D1);
-    v4d ph = nd * splat(LN2_64_D2), pl = vfma(nd, splat(LN2_64_D2), -ph);
-    v4d ah, al, x, rl;
-    two_sum_v(t, -ph, &ah, &al);
-    two_sum_v(ah, (al - pl) + lo, &x, &rl);
-    v4d q = splat(1.0 / 6) + x * (splat(1.0 / 24) + x * (splat(1.0 / 120) +
-            x * (splat(1.0 / 720) + x * splat(1.0 / 5040))));
-    v4d w = x * x * (splat(0.5) + x * q);
-    v4d oh, ol, sh, sl;
-    fast_two_sum_v(splat(1.0), x, &oh, &ol);
-    fast_two_sum_v(oh, ol + (rl + w), &sh, &sl);
-    v4i j = n & 63;
+    xc__v4d shifted = hi * xc__splat(INV_LN2_64) + xc__splat(SHIFTER);
+    xc__v4d nd = shifted - xc__splat(SHIFTER);
+    xc__v4i n = (xc__v4i)shifted - (xc__v4i)xc__splat(SHIFTER);
+    xc__v4d t = hi - nd * xc__splat(LN2_64_D1);
+    xc__v4d ph = nd * xc__splat(LN2_64_D2);
+    xc__v4d pl = xc__vfma(nd, xc__splat(LN2_64_D2), -ph);
+    xc__v4d ah, al, x, rl;
+    xc__two_sum_v(t, -ph, &ah, &al);
+    xc__two_sum_v(ah, (al - pl) + lo, &x, &rl);
+    xc__v4d q = xc__splat(1.0 / 6) +
+                x * (xc__splat(1.0 / 24) +
+                     x * (xc__splat(1.0 / 120) +
+                          x * (xc__splat(1.0 / 720) + x * xc__splat(1.0 / 5040))));
+    xc__v4d w = x * x * (xc__splat(0.5) + x * q);
+    xc__v4d oh, ol, sh, sl;
+    xc__fast_two_sum_v(xc__splat(1.0), x, &oh, &ol);
+    xc__fast_two_sum_v(oh, ol + (rl + w), &sh, &sl);
+    xc__v4i j = n & 63;
     __m256i at = (__m256i)(j + j);
-    v4d th = (v4d)_mm256_i64gather_pd(&xc__exp2_dd_table[0].hi, at, 8);
-    v4d tl = (v4d)_mm256_i64gather_pd(&xc__exp2_dd_table[0].lo, at, 8);
-    v4d h = th * sh;
-    v4d l = vfma(th, sh, -h) + (th * sl + tl * sh);
-    v4d scale = (v4d)(((v4u)(n - j) << 46) + (v4u){1023ull << 52, 1023ull << 52,
-                                                      1023ull << 52, 1023ull << 52});
+    xc__v4d th = (xc__v4d)_mm256_i64gather_pd(&xc__exp2_dd_table[0].hi, at, 8);
+    xc__v4d tl = (xc__v4d)_mm256_i64gather_pd(&xc__exp2_dd_table[0].lo, at, 8);
+    xc__v4d h = th * sh;
+    xc__v4d l = xc__vfma(th, sh, -h) + (th * sl + tl * sh);
+    xc__v4u bias = {1023ull << 52, 1023ull << 52, 1023ull << 52, 1023ull << 52};
+    xc__v4d scale = (xc__v4d)(((xc__v4u)(n - j) << 46) + bias);
     *eh = h * scale;
     *el = l * scale;
 }
 
 /* Elements K .. K+3 when all are in double-double's range, otherwise one
  * at a time. SKIP's lane adds the pair (0, 0), as span_scalar's does. */
-VEC_FN void group_v(const double *z, size_t k, double m, size_t skip,
-                    long double *e, lanes *s, xc__ksum *deep)
+XC__VEC_FN void group_v(const double *z, size_t k, double m, size_t skip,
+                        long double *e, lanes *s, xc__ksum *deep)
 {
-    v4d zv, hi, lo, eh, el, sum_hi, sum_lo, err;
+    xc__v4d zv, hi, lo, eh, el, sum_hi, sum_lo, err;
     memcpy(&zv, z + k, sizeof zv);
-    two_sum_v(zv, splat(-m), &hi, &lo);
+    xc__two_sum_v(zv, xc__splat(-m), &hi, &lo);
     int in_range = _mm256_movemask_pd(_mm256_cmp_pd((__m256d)hi,
-                                                    (__m256d)splat(XC__EXP_DD_MIN),
+                                                    (__m256d)xc__splat(XC__EXP_DD_MIN),
                                                     _CMP_GE_OQ)) == 15;
     if (!in_range) {
         span_scalar(z, k, k + 4, m, skip, e, s, deep);
         return;
     }
     exp_dd_v(hi, lo, &eh, &el);
-    for (int i = 0; i < 4; i++)
-        e[k + (size_t)i] = (long double)eh[i] + (long double)el[i];
+    xc__store_pairs_v(e + k, eh, el);
     if (skip - k < 4) {
         eh[skip - k] = 0;
         el[skip - k] = 0;
     }
     memcpy(&sum_hi, s->hi, sizeof sum_hi);
     memcpy(&sum_lo, s->lo, sizeof sum_lo);
-    two_sum_v(sum_hi, eh, &sum_hi, &err);
+    xc__two_sum_v(sum_hi, eh, &sum_hi, &err);
     sum_lo += err + el;
     memcpy(s->hi, &sum_hi, sizeof sum_hi);
     memcpy(s->lo, &sum_lo, sizeof sum_lo);
 }
 
 __attribute__((target("avx2,fma"))) static long double
-numerators_fma(const double *z, size_t n, double m, size_t skip, long double *e)
+numerators_fma(const double *z, size_t n, double m, size_t skip, long double *e,
+               xc__dd *total)
 {
     lanes s = {{0, 0, 0, 0}, {0, 0, 0, 0}};
     xc__ksum deep = {0, 0};
@@ -391,7 +361,7 @@ numerators_fma(const double *z, size_t n, double m, size_t skip, long double *e)
         k = end;
         lanes_renormalise(&s);
     }
-    return lanes_total(&s) + xc__ksum_value(&deep);
+    return lanes_finish(&s, &deep, total);
 }
 #else
 #define HAVE_FMA_KERNEL 0
@@ -407,21 +377,31 @@ int xc__softmax_has_fma(void)
 }
 
 long double xc__softmax_numerators_with(int use_fma, const double *z, size_t n,
-                                        double m, size_t skip, long double *e)
+                                        double m, size_t skip, long double *e,
+                                        xc__dd *total)
 {
 #if HAVE_FMA_KERNEL
     if (use_fma)
-        return numerators_fma(z, n, m, skip, e);
+        return numerators_fma(z, n, m, skip, e, total);
 #else
     (void)use_fma;
 #endif
-    return numerators_portable(z, n, m, skip, e);
+    return numerators_portable(z, n, m, skip, e, total);
 }
 
 long double xc__softmax_numerators(const double *z, size_t n, double m,
-                                   size_t skip, long double *e)
+                                   size_t skip, long double *e, xc__dd *total)
 {
-    return xc__softmax_numerators_with(xc__softmax_has_fma(), z, n, m, skip, e);
+    return xc__softmax_numerators_with(xc__softmax_has_fma(), z, n, m, skip, e, total);
+}
+
+long double xc__numerator_value(const long double *slot, double z, double m)
+{
+    if (!(z - m >= XC__EXP_DD_MIN))
+        return *slot;
+    xc__dd v;
+    memcpy(&v, slot, sizeof v);
+    return (long double)v.hi + (long double)v.lo;
 }
 
 xc__dd xc__exp_dd(double hi, double lo)

@@ -236,7 +236,6 @@ static void gradient(const xc__case *c, size_t r, mp_work *w, xc__ref *out)
         mpfr_abs(w->a, w->a, MPFR_RNDN);
         mpfr_abs(w->t, w->t, MPFR_RNDN);
         out->grad[base + k] = to_ld(w->g);
-        out->prob[base + k] = to_ld(w->e[k]);
         out->scale[base + k] = mpfr_get_d(mpfr_greater_p(w->a, w->t) ? w->a : w->t,
                                           MPFR_RNDU);
     }
@@ -299,7 +298,6 @@ static void fill_row(xc__ref *out, size_t r, long double v)
 {
     for (size_t k = 0; k < out->classes; k++) {
         out->grad[r * out->classes + k] = v;
-        out->prob[r * out->classes + k] = v;
         out->scale[r * out->classes + k] = 0;
     }
 }

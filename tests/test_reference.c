@@ -34,7 +34,7 @@
 
 /* Worst agreement seen, as |fast - mpfr| / scale (printed at the end). */
 typedef struct agreement {
-    long double grad, prob, loss;
+    long double grad, loss;
 } agreement;
 
 static agreement worst;
@@ -52,7 +52,7 @@ static void note_worst(long double *w, long double diff, long double scale)
         *w = diff / scale;
 }
 
-/* One finite element: gradient, probability and scale. */
+/* One finite element: gradient and scale. */
 static int compare_element(const xc__ref *f, const xc__ref *m, size_t r,
                            size_t k, char *msg, agreement *st)
 {
@@ -60,19 +60,17 @@ static int compare_element(const xc__ref *f, const xc__ref *m, size_t r,
     long double rel = tol_rel(f, m);
     long double floor = (1 + fabsl(m->rows[r].A)) * LDBL_MIN;
     long double dg = fabsl(f->grad[i] - m->grad[i]);
-    long double dp = fabsl(f->prob[i] - m->prob[i]);
     long double ds = fabsl(f->scale[i] - m->scale[i]);
     note_worst(&st->grad, dg, m->scale[i]);
-    note_worst(&st->prob, dp, m->prob[i]);
     /* Both scales are rounded up to double, x <= up(x) <= x (1 + 2^-52) +
      * 2^-1074: that much further apart at most than the references. */
-    if (dg <= rel * m->scale[i] + floor && dp <= rel * m->prob[i] + LDBL_MIN &&
+    if (dg <= rel * m->scale[i] + floor &&
         ds <= (rel + 0x1p-52L) * m->scale[i] + floor + 0x1p-1074L)
         return 0;
     snprintf(msg, MSG_LEN,
-             "row %zu class %zu: grad fast %La mpfr %La, prob fast %La mpfr %La, "
+             "row %zu class %zu: grad fast %La mpfr %La, "
              "scale fast %a mpfr %a; |dg|/scale %Lg, tolerance %Lg",
-             r, k, f->grad[i], m->grad[i], f->prob[i], m->prob[i], f->scale[i],
+             r, k, f->grad[i], m->grad[i], f->scale[i],
              m->scale[i], m->scale[i] > 0 ? dg / m->scale[i] : dg, rel);
     return 1;
 }
@@ -420,8 +418,8 @@ START_TEST(fast_matches_mpfr_random)
         check_case(c);
     }
     fprintf(stderr, "reference loop %d: worst |fast - mpfr| / scale: grad %Lg "
-            "(%.2Lf x 2^-64), prob %Lg, loss %Lg\n",
-            _i, worst.grad, worst.grad / 0x1p-64L, worst.prob, worst.loss);
+            "(%.2Lf x 2^-64), loss %Lg\n",
+            _i, worst.grad, worst.grad / 0x1p-64L, worst.loss);
     mpfr_free_cache();
 }
 END_TEST
@@ -597,13 +595,13 @@ START_TEST(comparison_rejects_perturbation)
     xc__case *c = index_row(z, 4, 2);
     xc__ref f, m;
     char msg[MSG_LEN];
-    agreement st = {0, 0, 0};
+    agreement st = {0, 0};
     ck_assert_int_eq(xc__reference(c, &f), 0);
     ck_assert_int_eq(xc__reference_mpfr(c, &m, PREC), 0);
     ck_assert_int_eq(compare_refs(&f, &m, msg, &st), 0);
     long double step = 4 * tol_rel(&f, &m);
-    long double *fields[] = {&f.grad[1], &f.prob[3], &f.loss};
-    long double scales[] = {m.scale[1], m.prob[3], m.loss_scale};
+    long double *fields[] = {&f.grad[1], &f.grad[2], &f.loss};
+    long double scales[] = {m.scale[1], m.scale[2], m.loss_scale};
     for (size_t i = 0; i < 3; i++) {
         long double saved = *fields[i];
         *fields[i] += step * scales[i];
@@ -638,18 +636,18 @@ START_TEST(mpfr_closed_form_ln3)
     xc__case *c = index_row(z, 2, 1);
     xc__ref m;
     ck_assert_int_eq(xc__reference_mpfr(c, &m, PREC), 0);
-    ck_assert(fabsl(m.prob[0] - 0.25L) <= 0x1p-55L + m.rel_err);
-    ck_assert(fabsl(m.prob[1] - 0.75L) <= 0x1p-55L + m.rel_err);
+    /* g_0 = O_0 - 0, g_1 = O_1 - 1 (label 1). */
+    ck_assert(fabsl(m.grad[0] - 0.25L) <= 0x1p-55L + m.rel_err);
+    ck_assert(fabsl(m.grad[1] + 0.25L) <= 0x1p-55L + m.rel_err);
     mpfr_t o;
     mpfr_init2(o, 512);
     mpfr_set_d(o, z[1], MPFR_RNDN);
     mpfr_exp(o, o, MPFR_RNDN);
     mpfr_add_ui(o, o, 1, MPFR_RNDN);
     mpfr_ui_div(o, 1, o, MPFR_RNDN);
-    assert_near(m.prob[0], o, m.rel_err, 0);
     assert_near(m.grad[0], o, m.rel_err, 0); /* g_0 = O_0 - 0 */
-    mpfr_ui_sub(o, 1, o, MPFR_RNDN);
-    assert_near(m.prob[1], o, m.rel_err, 0);
+    mpfr_neg(o, o, MPFR_RNDN);                  /* g_1 = O_1 - 1 = -O_0 */
+    assert_near(m.grad[1], o, m.rel_err, 0);
     mpfr_clear(o);
     xc__ref_free(&m);
     xc__case_free(c);
@@ -672,8 +670,8 @@ START_TEST(mpfr_closed_form_uniform)
         c->labels[0] = (int64_t)(h - 1);
         xc__ref m;
         ck_assert_int_eq(xc__reference_mpfr(c, &m, PREC), 0);
-        for (size_t k = 0; k < h; k++)
-            ck_assert(m.prob[k] == 1.0L / (long double)h);
+        for (size_t k = 0; k + 1 < h; k++) /* g_k = O_k off the label */
+            ck_assert(m.grad[k] == 1.0L / (long double)h);
         /* g = 1/H - 1 at the label, rounded once from the exact value. */
         mpfr_set_ui(lnh, (unsigned long)h, MPFR_RNDN);
         mpfr_ui_div(lnh, 1, lnh, MPFR_RNDN);
@@ -717,7 +715,7 @@ END_TEST
 START_TEST(mpfr_precisions_agree)
 {
     char msg[MSG_LEN];
-    agreement st = {0, 0, 0};
+    agreement st = {0, 0};
     for (uint64_t i = 0; i < 60; i++) {
         xc__case *c = random_case(RANDOM_SEED + 1, i);
         xc__ref lo, hi;

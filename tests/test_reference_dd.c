@@ -148,7 +148,7 @@ START_TEST(numerators_match_mpfr)
     mpfr_inits2(PREC, x, sum, got, (mpfr_ptr)0);
     xc__pcg32 g;
     xc__pcg32_seed(&g, 79, 5);
-    long double worst_e = 0, worst_s = 0;
+    long double worst_e = 0, worst_s = 0, worst_t = 0;
     for (int form = 0; form < 4; form++)
         for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
             size_t n = sizes[si], skip;
@@ -156,11 +156,13 @@ START_TEST(numerators_match_mpfr)
             double *z = draw_row(&g, form, n, &skip, &m);
             long double *e = malloc(n * sizeof *e);
             ck_assert_ptr_nonnull(e);
-            long double others = xc__softmax_numerators(z, n, m, skip, e);
+            xc__dd total;
+            long double others = xc__softmax_numerators(z, n, m, skip, e, &total);
             mpfr_set_zero(sum, 1);
             for (size_t k = 0; k < n; k++) {
+                long double ek = xc__numerator_value(&e[k], z[k], m);
                 if (z[k] == -INFINITY) {
-                    ck_assert_msg(e[k] == 0, "e(-inf) = %La", e[k]);
+                    ck_assert_msg(ek == 0, "e(-inf) = %La", ek);
                     continue;
                 }
                 mpfr_set_d(x, z[k], MPFR_RNDN);
@@ -168,7 +170,7 @@ START_TEST(numerators_match_mpfr)
                 mpfr_exp(x, x, MPFR_RNDN);
                 if (k != skip)
                     mpfr_add(sum, sum, x, MPFR_RNDN);
-                mpfr_set_ld(got, e[k], MPFR_RNDN);
+                mpfr_set_ld(got, ek, MPFR_RNDN);
                 long double err = rel_error_u(got, x);
                 int in_dd = z[k] - m >= XC__EXP_DD_MIN;
                 ck_assert_msg(err <= (in_dd ? 1.25L : 4.0L),
@@ -185,15 +187,29 @@ START_TEST(numerators_match_mpfr)
                               n, err);
                 worst_s = fmaxl(worst_s, err);
             }
+            /* The whole sum T = 1 + others, as a pair: within 1 u_L. */
+            mpfr_add_ui(sum, sum, 1, MPFR_RNDN);
+            mpfr_set_d(got, total.hi, MPFR_RNDN);
+            mpfr_add_d(got, got, total.lo, MPFR_RNDN);
+            long double err_t = rel_error_u(got, sum);
+            ck_assert_msg(err_t <= 1.0L, "form %d n %zu: T off by %Lg u_L", form, n,
+                          err_t);
+            worst_t = fmaxl(worst_t, err_t);
             free(e);
             free(z);
         }
-    printf("numerators: worst e_k %.3Lg u_L (bound 1.25), sum %.3Lg u_L (bound 8)\n",
-           worst_e, worst_s);
+    printf("numerators: worst e_k %.3Lg u_L (bound 1.25), sum %.3Lg u_L (bound 8), "
+           "T %.3Lg u_L (bound 1)\n", worst_e, worst_s, worst_t);
     mpfr_clears(x, sum, got, (mpfr_ptr)0);
     mpfr_free_cache();
 }
 END_TEST
+
+/* The bytes a slot's value takes: a pair's 16, a long double's 10. */
+static size_t slot_bytes(double z, double m)
+{
+    return z - m >= XC__EXP_DD_MIN ? sizeof(xc__dd) : 10;
+}
 
 /* The AVX2/FMA kernel and the portable one give the same bits: the
  * reference, and so every report, is the same on every x86-64 machine. */
@@ -214,13 +230,16 @@ START_TEST(kernels_agree_bitwise)
             double *z = draw_row(&g, form, n, &skip, &m);
             long double *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
             ck_assert(a && b);
-            long double sa = xc__softmax_numerators_with(1, z, n, m, skip, a);
-            long double sb = xc__softmax_numerators_with(0, z, n, m, skip, b);
-            ck_assert_msg(memcmp(&sa, &sb, 10) == 0, "form %d n %zu: sums %La, %La",
-                          form, n, sa, sb);
+            xc__dd ta, tb;
+            long double sa = xc__softmax_numerators_with(1, z, n, m, skip, a, &ta);
+            long double sb = xc__softmax_numerators_with(0, z, n, m, skip, b, &tb);
+            ck_assert_msg(memcmp(&sa, &sb, 10) == 0 && memcmp(&ta, &tb, sizeof ta) == 0,
+                          "form %d n %zu: sums %La, %La", form, n, sa, sb);
             for (size_t k = 0; k < n; k++)
-                ck_assert_msg(memcmp(&a[k], &b[k], 10) == 0,
-                              "form %d n %zu: e[%zu] %La, %La", form, n, k, a[k], b[k]);
+                ck_assert_msg(memcmp(&a[k], &b[k], slot_bytes(z[k], m)) == 0,
+                              "form %d n %zu: e[%zu] %La, %La", form, n, k,
+                              xc__numerator_value(&a[k], z[k], m),
+                              xc__numerator_value(&b[k], z[k], m));
             free(a);
             free(b);
             free(z);

@@ -1,0 +1,167 @@
+/* Double-double arithmetic for the fast reference's kernels
+ * (reference_dd.c, reference_grad.c): the scalar operations and, on x86-64,
+ * the same operations four lanes at a time with AVX2 and FMA.
+ *
+ * Every vector operation performs, lane by lane, the scalar one's
+ * operations in the same order, and the files that include this header are
+ * compiled without floating-point contraction (CMakeLists.txt passes
+ * -ffp-contract=off for gcc; clang honours the pragma below), so a kernel
+ * built from the vector operations gives the bits of its portable twin
+ * built from the scalar ones.
+ *
+ * u = 2^-53. Error of each operation, for finite operands whose results
+ * and partial products stay in double's normal range (the callers gate
+ * on it):
+ *   two_sum, fast_two_sum (|a| >= |b|, or a = 0): exact.
+ *   dd_mul: ph = fl(xh yh) with its error fma(xh, yh, -ph) exact; the
+ *     cross terms xh yl + xl yh (each below u |xy|) and their sum with
+ *     the error round by at most 3 u^2 |xy|; xl yl (below u^2 |xy|) is
+ *     dropped; the final TwoSum is exact: within 4 u^2 = 2^-102 relative.
+ *   dd_inv: q = fl(1 / Th); 1 - q Th is exactly a double (a division's
+ *     remainder) and fma gives it exactly; r = fl(that - fl(q Tl)), with
+ *     |r| <= 2u: 1/T = q (1 + (1 - qT)) + q (1 - qT)^2 / (qT), and the
+ *     roundings of q Tl, r and q r (each u times a quantity below 2u q)
+ *     and the dropped square (below 4.1 u^2 q) give 1/T within 8 u^2 =
+ *     2^-100 relative.
+ *   dd_sub: a - t with the high parts' TwoSum exact and two additions of
+ *     the low parts (each below u (|a| + |t|)), so within 2 u^2 (|a| + |t|)
+ *     absolutely, renormalised exactly by a TwoSum.
+ */
+#ifndef XC_HARNESS_DD_OPS_H
+#define XC_HARNESS_DD_OPS_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+/* hi + lo, |lo| <= ulp(hi) / 2 (normalised) unless stated. */
+typedef struct xc__dd {
+    double hi, lo;
+} xc__dd;
+
+#define XC__DD_INLINE static inline __attribute__((always_inline))
+
+XC__DD_INLINE xc__dd xc__two_sum(double a, double b)
+{
+    double s = a + b, bb = s - a;
+    return (xc__dd){s, (a - (s - bb)) + (b - bb)};
+}
+
+/* a + b exactly, for |a| >= |b| (or a = 0). */
+XC__DD_INLINE xc__dd xc__fast_two_sum(double a, double b)
+{
+    double s = a + b;
+    return (xc__dd){s, b - (s - a)};
+}
+
+XC__DD_INLINE xc__dd xc__dd_mul(xc__dd x, xc__dd y)
+{
+    double ph = x.hi * y.hi;
+    double pl = fma(x.hi, y.hi, -ph) + (x.hi * y.lo + x.lo * y.hi);
+    return xc__two_sum(ph, pl);
+}
+
+XC__DD_INLINE xc__dd xc__dd_sub(xc__dd a, xc__dd t)
+{
+    xc__dd s = xc__two_sum(a.hi, -t.hi);
+    return xc__two_sum(s.hi, s.lo + (a.lo - t.lo));
+}
+
+XC__DD_INLINE xc__dd xc__dd_inv(xc__dd t)
+{
+    double q = 1.0 / t.hi;
+    double r = fma(-q, t.hi, 1.0) - q * t.lo;
+    return xc__fast_two_sum(q, q * r);
+}
+
+/* |x| rounded up to a double, for a normalised X: its high part's
+ * magnitude, one ulp up when the low part adds to it (bit pattern plus
+ * one: the magnitude is finite and non-negative). */
+XC__DD_INLINE double xc__dd_abs_up(xc__dd x)
+{
+    double h = fabs(x.hi);
+    uint64_t bits;
+    memcpy(&bits, &h, sizeof bits);
+    bits += (uint64_t)(x.hi < 0 ? x.lo < 0 : x.lo > 0);
+    memcpy(&h, &bits, sizeof h);
+    return h;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define XC__HAVE_DD_VECTOR 1
+#include <immintrin.h>
+
+typedef double xc__v4d __attribute__((vector_size(32)));
+typedef int64_t xc__v4i __attribute__((vector_size(32)));
+typedef uint64_t xc__v4u __attribute__((vector_size(32)));
+
+#define XC__VEC_FN static inline __attribute__((always_inline, target("avx2,fma")))
+
+XC__VEC_FN xc__v4d xc__splat(double x)
+{
+    return (xc__v4d){x, x, x, x};
+}
+
+XC__VEC_FN xc__v4d xc__vfma(xc__v4d a, xc__v4d b, xc__v4d c)
+{
+    return (xc__v4d)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+}
+
+XC__VEC_FN void xc__two_sum_v(xc__v4d a, xc__v4d b, xc__v4d *s, xc__v4d *err)
+{
+    xc__v4d t = a + b, bb = t - a;
+    *err = (a - (t - bb)) + (b - bb);
+    *s = t;
+}
+
+XC__VEC_FN void xc__fast_two_sum_v(xc__v4d a, xc__v4d b, xc__v4d *s, xc__v4d *err)
+{
+    xc__v4d t = a + b;
+    *err = b - (t - a);
+    *s = t;
+}
+
+/* xc__dd_mul lane by lane; (XH, XL) times (YH, YL) into (*H, *L). */
+XC__VEC_FN void xc__dd_mul_v(xc__v4d xh, xc__v4d xl, xc__v4d yh, xc__v4d yl,
+                             xc__v4d *h, xc__v4d *l)
+{
+    xc__v4d ph = xh * yh;
+    xc__v4d pl = xc__vfma(xh, yh, -ph) + (xh * yl + xl * yh);
+    xc__two_sum_v(ph, pl, h, l);
+}
+
+/* xc__dd_abs_up lane by lane. */
+XC__VEC_FN xc__v4d xc__dd_abs_up_v(xc__v4d h, xc__v4d l)
+{
+    xc__v4d zero = xc__splat(0.0);
+    xc__v4i neg = h < zero;
+    xc__v4i up = (neg & (l < zero)) | (~neg & (l > zero)); /* -1 where true */
+    xc__v4d mag = (xc__v4d)((xc__v4u)h & ~(xc__v4u)xc__splat(-0.0));
+    return (xc__v4d)((xc__v4i)mag - up);
+}
+
+/* Four pairs stored as (h0, l0, h1, l1, h2, l2, h3, l3) at P, and back. */
+XC__VEC_FN void xc__store_pairs_v(void *p, xc__v4d h, xc__v4d l)
+{
+    __m256d a = _mm256_unpacklo_pd((__m256d)h, (__m256d)l); /* h0 l0 h2 l2 */
+    __m256d b = _mm256_unpackhi_pd((__m256d)h, (__m256d)l); /* h1 l1 h3 l3 */
+    _mm256_storeu_pd((double *)p, _mm256_permute2f128_pd(a, b, 0x20));
+    _mm256_storeu_pd((double *)p + 4, _mm256_permute2f128_pd(a, b, 0x31));
+}
+
+XC__VEC_FN void xc__load_pairs_v(const void *p, xc__v4d *h, xc__v4d *l)
+{
+    __m256d a = _mm256_loadu_pd((const double *)p);     /* h0 l0 h1 l1 */
+    __m256d b = _mm256_loadu_pd((const double *)p + 4); /* h2 l2 h3 l3 */
+    *h = (xc__v4d)_mm256_permute4x64_pd(_mm256_unpacklo_pd(a, b), 0xd8);
+    *l = (xc__v4d)_mm256_permute4x64_pd(_mm256_unpackhi_pd(a, b), 0xd8);
+}
+#else
+#define XC__HAVE_DD_VECTOR 0
+#endif
+
+#endif

@@ -1,0 +1,196 @@
+/* The gradient pass of the fast reference (reference_grad.h).
+ *
+ * Error (u = 2^-53, u_L = 2^-64; dd_ops.h for the pair operations). The
+ * inputs: a slot's pair e_k within 0.25 u_L of exp(z_k - m) and the pair T
+ * within 1 u_L of the exact sum (reference_dd.c); A_r within 9 u_L and
+ * t_k within 6 u_L (reference.c). On the pair path:
+ *   - A_r and t_k are split exactly into pairs (a long double's 64 bits
+ *     are a double and a remainder of at most 11 bits, which stays a
+ *     normal double above 2^-900);
+ *   - 1/T within 1 u_L + 2^-100, O_k = e_k (1/T) within 1.25 u_L + 2^-99
+ *     and a = A_r O_k within 10.3 u_L of |A_r| O_k;
+ *   - g = a - t_k within 2 u^2 (|a| + |t_k|) <= 5 u^2 scale_k, and its
+ *     rounding to long double adds u_L |g| <= 2.1 u_L scale_k;
+ * so |g~ - g| <= 19 u_L scale_k, within reference.c's stated 64 u_L.
+ * Those bounds need every operand and partial product in double's normal
+ * range. An element takes the pair path only when |A_r| and |t_k| lie in
+ * [2^-900, 2^1000] (or t_k = 0) and the computed O_k and |a| are at least
+ * 2^-900: then every product's exact error (a multiple of 2^-1006 at
+ * least) is a double, every low part is normal, and nothing overflows.
+ * Any other element, and any whose slot holds a long double (z_k - m <
+ * XC__EXP_DD_MIN), takes the long double path, whose bound is
+ * reference.c's.
+ *
+ * scale_k is max(|a|, |t_k|) of the computed values, rounded up to a
+ * double, on either path.
+ */
+#include "reference_grad.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "reference.h"
+#include "reference_dd.h"
+
+#define PAIR_MIN 0x1p-900
+#define PAIR_MAX 0x1p1000
+
+typedef struct pass {
+    const xc__grad_row *row;
+    xc__dd inv;            /* 1 / T */
+    long double inv_ld;    /* 1 / T in long double: one division per row */
+    xc__dd A;              /* A_r, when pair_ok */
+    int pair_ok;           /* A_r != 0 and in the pair range */
+} pass;
+
+/* X as an exact pair when it is 0 or its magnitude is in the pair range;
+ * returns whether it is. */
+static int split_pair(long double x, xc__dd *p)
+{
+    long double ax = fabsl(x);
+    if (!(x == 0 || (ax >= PAIR_MIN && ax <= PAIR_MAX)))
+        return 0;
+    p->hi = (double)x;
+    p->lo = (double)(x - p->hi);
+    return 1;
+}
+
+static pass pass_of(const xc__grad_row *row)
+{
+    pass p = {.row = row, .inv = xc__dd_inv(row->total),
+              .inv_ld = 1.0L / row->total_ld};
+    p.pair_ok = row->A != 0 && split_pair(row->A, &p.A);
+    return p;
+}
+
+/* g_k and scale_k from the pair E and the pair T_K, or 0 when O_k or a
+ * leaves the range the pair path's bound needs. */
+XC__DD_INLINE int element_pairs(const pass *p, xc__dd e, xc__dd t, long double *g,
+                                double *scale)
+{
+    xc__dd o = xc__dd_mul(e, p->inv);
+    xc__dd a = xc__dd_mul(p->A, o);
+    if (!(o.hi >= PAIR_MIN && fabs(a.hi) >= PAIR_MIN))
+        return 0;
+    xc__dd d = xc__dd_sub(a, t);
+    *g = (long double)d.hi + (long double)d.lo;
+    double sa = xc__dd_abs_up(a), st = xc__dd_abs_up(t);
+    *scale = sa >= st ? sa : st;
+    return 1;
+}
+
+/* Class K with t_k = T: its slot G becomes g_k, SCALE scale_k. */
+static void element(const pass *p, size_t k, long double t, long double *g,
+                    double *scale)
+{
+    const xc__grad_row *row = p->row;
+    long double e;
+    if (row->z[k] - row->m >= XC__EXP_DD_MIN) {
+        xc__dd ep, tp;
+        memcpy(&ep, g, sizeof ep);
+        if (p->pair_ok && split_pair(t, &tp) && element_pairs(p, ep, tp, g, scale))
+            return;
+        e = (long double)ep.hi + (long double)ep.lo;
+    } else {
+        e = *g;
+    }
+    long double a = row->A * (e * p->inv_ld);
+    long double fa = fabsl(a), ft = fabsl(t);
+    *g = a - t;
+    *scale = xc__round_up_double(fa >= ft ? fa : ft); /* no NaN in a finite row */
+}
+
+/* t_k = c_r v_k y_k: for an index label c_r * 1 * 1 at its class and
+ * c_r * 1 * 0 (a signed zero) elsewhere. */
+static long double t_of(const xc__grad_row *row, size_t k)
+{
+    if (!row->y)
+        return row->coef * 1.0L * (k == row->label ? 1.0L : 0.0L);
+    long double v = row->w ? (long double)row->w[k] : 1.0L;
+    return row->coef * v * (long double)row->y[k];
+}
+
+/* Classes K .. END-1 one at a time. */
+static void span_portable(const pass *p, size_t k, size_t end, long double *g,
+                          double *scale)
+{
+    for (; k < end; k++)
+        element(p, k, t_of(p->row, k), &g[k], &scale[k]);
+}
+
+#if XC__HAVE_DD_VECTOR
+#define HAVE_FMA_KERNEL 1
+
+/* element_pairs on classes K .. K+3 of an index-label row, none of them
+ * the label's, lane by lane in the same order; one at a time (element)
+ * unless all four take the pair path. */
+XC__VEC_FN void group_v(const pass *p, size_t k, xc__dd t, long double t_ld,
+                        long double *g, double *scale)
+{
+    const xc__grad_row *row = p->row;
+    xc__v4d z, eh, el, oh, ol, ah, al, dh, dl, sh, sl;
+    memcpy(&z, row->z + k, sizeof z);
+    xc__v4i in = (z - xc__splat(row->m)) >= xc__splat(XC__EXP_DD_MIN);
+    xc__load_pairs_v(g + k, &eh, &el);
+    xc__dd_mul_v(eh, el, xc__splat(p->inv.hi), xc__splat(p->inv.lo), &oh, &ol);
+    xc__dd_mul_v(xc__splat(p->A.hi), xc__splat(p->A.lo), oh, ol, &ah, &al);
+    xc__v4d mag = (xc__v4d)((xc__v4u)ah & ~(xc__v4u)xc__splat(-0.0));
+    in &= (oh >= xc__splat(PAIR_MIN)) & (mag >= xc__splat(PAIR_MIN));
+    if (_mm256_movemask_pd((__m256d)in) != 15) {
+        for (size_t i = k; i < k + 4; i++)
+            element(p, i, t_ld, &g[i], &scale[i]);
+        return;
+    }
+    xc__two_sum_v(ah, -xc__splat(t.hi), &sh, &sl);
+    xc__two_sum_v(sh, sl + (al - xc__splat(t.lo)), &dh, &dl);
+    xc__v4d sa = xc__dd_abs_up_v(ah, al);
+    xc__v4d st = xc__dd_abs_up_v(xc__splat(t.hi), xc__splat(t.lo));
+    xc__v4d s = (xc__v4d)_mm256_blendv_pd((__m256d)st, (__m256d)sa,
+                                          (__m256d)(sa >= st));
+    memcpy(scale + k, &s, sizeof s);
+    for (int i = 0; i < 4; i++)
+        g[k + (size_t)i] = (long double)dh[i] + (long double)dl[i];
+}
+
+__attribute__((target("avx2,fma"))) static void
+row_fma(const pass *p, long double *g, double *scale)
+{
+    const xc__grad_row *row = p->row;
+    long double t_off = row->coef * 1.0L * 0.0L; /* t_of off the label */
+    xc__dd t;
+    if (row->y || !p->pair_ok || !split_pair(t_off, &t)) {
+        span_portable(p, 0, row->n, g, scale);
+        return;
+    }
+    size_t k = 0;
+    for (; k + 4 <= row->n; k += 4) {
+        if (row->label - k < 4)
+            span_portable(p, k, k + 4, g, scale);
+        else
+            group_v(p, k, t, t_off, g, scale);
+    }
+    span_portable(p, k, row->n, g, scale);
+}
+#else
+#define HAVE_FMA_KERNEL 0
+#endif
+
+void xc__gradient_row_with(int use_fma, const xc__grad_row *row, long double *g,
+                           double *scale)
+{
+    pass p = pass_of(row);
+#if HAVE_FMA_KERNEL
+    if (use_fma) {
+        row_fma(&p, g, scale);
+        return;
+    }
+#else
+    (void)use_fma;
+#endif
+    span_portable(&p, 0, row->n, g, scale);
+}
+
+void xc__gradient_row(const xc__grad_row *row, long double *g, double *scale)
+{
+    xc__gradient_row_with(xc__softmax_has_fma(), row, g, scale);
+}
