@@ -161,16 +161,33 @@ static double peak_mib(int who)
     return (double)ru.ru_maxrss / 1024.0;   /* ru_maxrss is in KiB */
 }
 
+/* This process's peak resident memory since its exec (VmHWM), in MiB, or
+ * -1. Not getrusage's ru_maxrss: Linux carries that over from the process
+ * that exec'd us (its resident size when it forked), which would hide the
+ * first part of our own growth. */
+static double own_peak_mib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %lf kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib < 0 ? -1 : kib / 1024.0;
+}
+
 /* In a fresh process (cost --memory-child): the peak memory of one
  * isolated check of an H-class case, written to FD as three doubles: the
  * baseline, the peak after the check, and the worker's peak (MiB). */
 static int measure_memory(const xc_target *t, size_t h, int fd)
 {
-    double m[3] = { peak_mib(RUSAGE_SELF), -1, -1 };
+    double m[3] = { own_peak_mib(), -1, -1 };
     xc__case *c = make_case(t->dtype, h);
     size_t fails = 0;
-    if (c && time_check(t, c, 0, 1, &fails) >= 0) {
-        m[1] = peak_mib(RUSAGE_SELF);
+    if (m[0] >= 0 && c && time_check(t, c, 0, 1, &fails) >= 0) {
+        m[1] = own_peak_mib();
         m[2] = peak_mib(RUSAGE_CHILDREN);
     }
     xc__case_free(c);
