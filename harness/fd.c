@@ -35,11 +35,17 @@ static int exact_sum_f64(double a, double b)
     return isfinite(s) && err == 0.0;
 }
 
-int xc__fd_exact_step(xc_dtype t, double z, double delta)
+/* xc__fd_exact_step, inlined into the per-element loop below. */
+static inline int exact_step(xc_dtype t, double z, double delta)
 {
     if (t == XC_F32)
         return exact_sum_f32((float)z, (float)delta) && exact_sum_f32((float)z, (float)-delta);
     return exact_sum_f64(z, delta) && exact_sum_f64(z, -delta);
+}
+
+int xc__fd_exact_step(xc_dtype t, double z, double delta)
+{
+    return exact_step(t, z, delta);
 }
 
 static double pow2_floor(long double x)
@@ -68,8 +74,8 @@ static void row_direction(const xc__case *c, const xc__ref *ref, size_t r,
     for (size_t k = 0; k < c->classes; k++) {
         size_t i = r * c->ld + k;
         d->delta[i] = 0;
-        if (!sign[i] || !isfinite(z[k]) || !xc__fd_exact_step(c->dtype, z[k], h) ||
-            (halves && !xc__fd_exact_step(c->dtype, z[k], h / 2)))
+        if (!sign[i] || !isfinite(z[k]) || !exact_step(c->dtype, z[k], h) ||
+            (halves && !exact_step(c->dtype, z[k], h / 2)))
             continue;
         d->delta[i] = sign[i] > 0 ? h : -h;
         lo = fmin(lo, d->delta[i]);

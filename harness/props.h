@@ -115,11 +115,14 @@ void xc__fmt_value(char *buf, size_t len, long double v, xc_dtype t);
 
 /* Compare computed gradient G (batch * ld) of case V against reference REF
  * with bounds BD for the rows where ROW_MASK is NULL or non-zero; reports
- * the worst violation under PROPERTY. Returns 1 when all elements hold. */
+ * the worst violation under PROPERTY, introduced by WHAT_FMT and its
+ * arguments (printf; formatted only then). Returns 1 when all elements
+ * hold. */
 int xc__prop_compare(xc__prop_base *b, const xc__case *v, const xc__ref *ref,
                      const xc__bounds *bd, const double *g,
                      const unsigned char *row_mask, const char *property,
-                     const char *what);
+                     const char *what_fmt, ...)
+    __attribute__((format(printf, 8, 9)));
 
 /* 1 when every element of G selected as in xc__prop_compare is finite and
  * below its bound by more than twice the reference's own error: then

@@ -8,6 +8,7 @@
 #include "props.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 /* MPFR precision for re-deciding a violation: far beyond long double. */
@@ -171,7 +172,7 @@ static void describe_violation(xc__prop_base *b, const xc__case *v,
 int xc__prop_compare(xc__prop_base *b, const xc__case *v, const xc__ref *ref,
                      const xc__bounds *bd, const double *g,
                      const unsigned char *row_mask, const char *property,
-                     const char *what)
+                     const char *what_fmt, ...)
 {
     worst w;
     int accuracy = v == b->c && g == b->grad && b->env->sink.accuracy;
@@ -181,16 +182,19 @@ int xc__prop_compare(xc__prop_base *b, const xc__case *v, const xc__ref *ref,
     if (accuracy && w.elements)
         b->env->sink.accuracy(b->env->sink.ctx, v, w.scaled, (double)w.ratio,
                               w.elements);
-    if (w.found) {
-        describe_violation(b, v, ref, bd, g, &w, property, what);
-        return 0;
-    }
-    if (!w.undecided)
-        return 1;
     worst exact = w;
-    if (!violated_by_mpfr(v, b->env->tol_factor, g, row_mask, &exact))
+    if (!w.found && (!w.undecided ||
+                     !violated_by_mpfr(v, b->env->tol_factor, g, row_mask, &exact)))
         return 1;
-    xc__prop_fail(b, property, "%s (decided by the MPFR reference): row %zu, class %zu, "
-                  "error/bound %.6Lg", what, exact.r, exact.k, exact.ratio);
+    char what[512]; /* formatted only for a failure */
+    va_list ap;
+    va_start(ap, what_fmt);
+    vsnprintf(what, sizeof what, what_fmt, ap);
+    va_end(ap);
+    if (w.found)
+        describe_violation(b, v, ref, bd, g, &w, property, what);
+    else
+        xc__prop_fail(b, property, "%s (decided by the MPFR reference): row %zu, class %zu, "
+                      "error/bound %.6Lg", what, exact.r, exact.k, exact.ratio);
     return 0;
 }

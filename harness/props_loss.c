@@ -113,9 +113,18 @@ static size_t pick_class(xc__prop_base *b, size_t r)
     return best;
 }
 
-static void report_fd(xc__prop_base *b, const xc__fd_result *res, const char *dir)
+/* The direction of a check: every class (random signs), or the coordinate
+ * (R, K). */
+typedef struct fd_direction {
+    int coordinate;
+    size_t r, k;
+} fd_direction;
+
+static void report_fd(xc__prop_base *b, const xc__fd_result *res, fd_direction d)
 {
-    char desc[256];
+    char desc[256], dir[96] = "a random direction of +-1 over every class";
+    if (d.coordinate)
+        snprintf(dir, sizeof dir, "the coordinate row %zu, class %zu", d.r, d.k);
     xc__case_describe(b->c, desc, sizeof desc);
     xc__prop_fail(b, XC__P_FD,
                   "loss and gradient disagree along %s: %s\n"
@@ -128,7 +137,7 @@ static void report_fd(xc__prop_base *b, const xc__fd_result *res, const char *di
                   fabsl(res->measured - res->predicted), res->bound);
 }
 
-static void run_direction(xc__prop_base *b, const signed char *sign, const char *dir)
+static void run_direction(xc__prop_base *b, const signed char *sign, fd_direction dir)
 {
     loss_ctx ctx = {b};
     xc__fd_result res;
@@ -170,13 +179,11 @@ void xc__prop_fd(xc__prop_base *b)
     xc__prop_ran(b, XC__P_FD);
     if (xc__props_turn(b->c) % 2 == 0) {
         random_signs(b, sign);
-        run_direction(b, sign, "a random direction of +-1 over every class");
+        run_direction(b, sign, (fd_direction){0, 0, 0});
     } else {
         size_t k = pick_class(b, r);
         sign[r * b->c->ld + k] = 1;
-        char dir[96];
-        snprintf(dir, sizeof dir, "the coordinate row %zu, class %zu", r, k);
-        run_direction(b, sign, dir);
+        run_direction(b, sign, (fd_direction){1, r, k});
     }
     xc__pool_put(b->pool, sign);
 }

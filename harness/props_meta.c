@@ -81,13 +81,10 @@ static xc__case *shifted(const xc__case *c, double offset, xc__pool *pool)
 static void check_shift(xc__prop_base *b, double offset)
 {
     xc__variant var;
-    if (xc__variant_eval(b, &var, shifted(b->c, offset, b->pool), 1, XC__P_SHIFT) == 0) {
-        char what[128];
-        snprintf(what, sizeof what,
-                 "gradient after adding %.17g to every logit differs from the exact reference",
-                 offset);
-        xc__prop_compare(b, var.c, &var.ref, &var.bounds, var.grad, NULL, XC__P_SHIFT, what);
-    }
+    if (xc__variant_eval(b, &var, shifted(b->c, offset, b->pool), 1, XC__P_SHIFT) == 0)
+        xc__prop_compare(b, var.c, &var.ref, &var.bounds, var.grad, NULL, XC__P_SHIFT,
+                         "gradient after adding %.17g to every logit differs from the "
+                         "exact reference", offset);
     xc__variant_free(&var);
 }
 
@@ -166,12 +163,11 @@ void xc__prop_metamorphic(xc__prop_base *b)
             check_shift(b, offset);
             if (c->classes >= 2)
                 check_permutation(b, p);
-            char what[160];
-            snprintf(what, sizeof what,
-                     "gradient after adding %.17g to every logit and permuting the classes "
-                     "differs from the exact reference (values shown unpermuted)", offset);
             if (b->failures == before && !b->env->harness_error && !b->env->stop)
-                xc__prop_compare(b, s.c, &s.ref, &s.bounds, back, NULL, XC__P_SHIFT, what);
+                xc__prop_compare(b, s.c, &s.ref, &s.bounds, back, NULL, XC__P_SHIFT,
+                                 "gradient after adding %.17g to every logit and permuting "
+                                 "the classes differs from the exact reference (values "
+                                 "shown unpermuted)", offset);
         }
     }
     xc__variant_free(&s);
@@ -213,11 +209,9 @@ void xc__prop_batch(xc__prop_base *b)
     if (xc__variant_eval(b, &var, single_row(c, r), 1, XC__P_BATCH) == 0 &&
         var.ref.rows[0].coef != 0) {
         long double factor = b->ref.rows[r].coef / var.ref.rows[0].coef;
-        char what[160];
-        snprintf(what, sizeof what,
-                 "row %zu of the batch differs from the row checked alone times %.6Lg "
-                 "(the reduction's scale)", r, factor);
-        xc__variant_match(b, &var, r, 0, NULL, factor, XC__P_BATCH, what);
+        xc__variant_match(b, &var, r, 0, NULL, factor, XC__P_BATCH,
+                          "row %zu of the batch differs from the row checked alone times "
+                          "%.6Lg (the reduction's scale)", r, factor);
     }
     xc__variant_free(&var);
 }

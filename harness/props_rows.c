@@ -52,7 +52,7 @@ static int base_row_within(const xc__prop_base *b, size_t r)
  * depend on logits), so the base reference and bounds hold for them; rows
  * the base call already got wrong are left out (base_row_within). */
 static void compare_other_rows(xc__prop_base *b, const xc__variant *var, size_t j,
-                               const char *property, const char *what)
+                               const char *property, const char *what_of_row)
 {
     unsigned char *mask = malloc(b->c->batch);
     if (!mask) {
@@ -61,7 +61,8 @@ static void compare_other_rows(xc__prop_base *b, const xc__variant *var, size_t 
     }
     for (size_t r = 0; r < b->c->batch; r++)
         mask[r] = r != j && base_row_within(b, r);
-    xc__prop_compare(b, var->c, &b->ref, &b->bounds, var->grad, mask, property, what);
+    xc__prop_compare(b, var->c, &b->ref, &b->bounds, var->grad, mask, property,
+                     what_of_row, j);
     free(mask);
 }
 
@@ -78,12 +79,9 @@ void xc__prop_nonfinite(xc__prop_base *b)
         poison_row(b, v, j);
     xc__variant var;
     xc__prop_ran(b, XC__P_NONFINITE);
-    if (xc__variant_eval(b, &var, v, 0, XC__P_NONFINITE) == 0) {
-        char what[128];
-        snprintf(what, sizeof what,
-                 "NaN/+inf logits in row %zu disturbed another row's gradient", j);
-        compare_other_rows(b, &var, j, XC__P_NONFINITE, what);
-    }
+    if (xc__variant_eval(b, &var, v, 0, XC__P_NONFINITE) == 0)
+        compare_other_rows(b, &var, j, XC__P_NONFINITE,
+                           "NaN/+inf logits in row %zu disturbed another row's gradient");
     xc__variant_free(&var);
 }
 
@@ -131,7 +129,7 @@ void xc__prop_masked(xc__prop_base *b)
         if (!xc__case_row_ignored(b->c, j))
             check_masked_row(b, &var, j);
         compare_other_rows(b, &var, j, XC__P_MASKED,
-                           "an all -inf row disturbed another row's gradient");
+                           "the all -inf row %zu disturbed another row's gradient");
     }
     xc__variant_free(&var);
 }

@@ -2,6 +2,7 @@
 #include "props_variant.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -51,7 +52,7 @@ static void report_mismatch(xc__prop_base *b, const xc__variant *v, size_t rx,
 
 int xc__variant_match(xc__prop_base *b, const xc__variant *v, size_t rx,
                       size_t ry, const size_t *perm, long double factor,
-                      const char *property, const char *what)
+                      const char *property, const char *what_fmt, ...)
 {
     const xc__case *c = b->c;
     for (size_t k = 0; k < c->classes; k++) {
@@ -63,6 +64,11 @@ int xc__variant_match(xc__prop_base *b, const xc__variant *v, size_t rx,
                               fabsl(y) * 0x1p-62L;
         if (fabsl(x - y) <= allowed)
             continue;
+        char what[512];
+        va_list ap;
+        va_start(ap, what_fmt);
+        vsnprintf(what, sizeof what, what_fmt, ap);
+        va_end(ap);
         report_mismatch(b, v, rx, k, ry, ky, x, y, allowed, property, what);
         return 0;
     }

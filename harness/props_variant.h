@@ -22,9 +22,11 @@ void xc__variant_free(xc__variant *v);
 
 /* Compare X (row RX of base layout) with FACTOR * Y (row RY of the variant)
  * element-wise through the map K -> PERM[K] (NULL = identity), within the sum
- * of both bounds; reports the first violation under PROPERTY. */
+ * of both bounds; reports the first violation under PROPERTY, introduced
+ * by WHAT_FMT and its arguments (printf; formatted only then). */
 int xc__variant_match(xc__prop_base *b, const xc__variant *v, size_t rx,
                       size_t ry, const size_t *perm, long double factor,
-                      const char *property, const char *what);
+                      const char *property, const char *what_fmt, ...)
+    __attribute__((format(printf, 8, 9)));
 
 #endif
