@@ -3,29 +3,33 @@
  * the same operations four lanes at a time with AVX2 and FMA.
  *
  * Every vector operation performs, lane by lane, the scalar one's
- * operations in the same order, and the files that include this header are
- * compiled without floating-point contraction (CMakeLists.txt passes
- * -ffp-contract=off for gcc; clang honours the pragma below), so a kernel
- * built from the vector operations gives the bits of its portable twin
- * built from the scalar ones.
+ * operations in the same order. The files that use these operations
+ * (reference_dd.c, reference_grad.c) are compiled without floating-point
+ * contraction (CMakeLists.txt and fuzz/build.sh pass -ffp-contract=off and
+ * define XC_DD_NO_CONTRACT, which those files require of gcc; clang
+ * honours the pragma below), so a kernel built from the vector operations
+ * gives the bits of its portable twin built from the scalar ones.
  *
- * u = 2^-53. Error of each operation, for finite operands whose results
- * and partial products stay in double's normal range (the callers gate
- * on it):
+ * u = 2^-53. Error of each operation, for finite operands whose high
+ * parts and high-by-high products stay at least 2^-968 and below 2^1023
+ * (so that fma's error term of a product is exact; the callers gate on
+ * it). A low part may still be subnormal or zero: that loses at most
+ * 2^-1075 absolutely, which the callers' range makes a relative 2^-170.
  *   two_sum, fast_two_sum (|a| >= |b|, or a = 0): exact.
  *   dd_mul: ph = fl(xh yh) with its error fma(xh, yh, -ph) exact; the
- *     cross terms xh yl + xl yh (each below u |xy|) and their sum with
- *     the error round by at most 3 u^2 |xy|; xl yl (below u^2 |xy|) is
- *     dropped; the final TwoSum is exact: within 4 u^2 = 2^-102 relative.
- *   dd_inv: q = fl(1 / Th); 1 - q Th is exactly a double (a division's
- *     remainder) and fma gives it exactly; r = fl(that - fl(q Tl)), with
- *     |r| <= 2u: 1/T = q (1 + (1 - qT)) + q (1 - qT)^2 / (qT), and the
- *     roundings of q Tl, r and q r (each u times a quantity below 2u q)
- *     and the dropped square (below 4.1 u^2 q) give 1/T within 8 u^2 =
- *     2^-100 relative.
- *   dd_sub: a - t with the high parts' TwoSum exact and two additions of
- *     the low parts (each below u (|a| + |t|)), so within 2 u^2 (|a| + |t|)
- *     absolutely, renormalised exactly by a TwoSum.
+ *     roundings of xh yl, of xl yh (u^2 |xy| each), of their sum (2 u^2)
+ *     and of its sum with the error (3 u^2), and the dropped xl yl (u^2);
+ *     the final TwoSum is exact: within 8 u^2 = 2^-103 relative.
+ *   dd_inv: q = fl(1 / Th) = (1 / Th)(1 + d), |d| <= u; 1 - q Th = -d is
+ *     exactly a double and fma gives it exactly; with rho = 1 - qT,
+ *     1/T = q (1 + rho + rho^2 / (1 - rho)), and q + q r is computed with
+ *     r = fl(-d - fl(q Tl)): the roundings of q Tl (u^2), of r (2 u^2)
+ *     and of q r (2 u^2 q) and the dropped q rho^2 / (1 - rho) (4.1 u^2 q)
+ *     give 1/T within 9.2 u^2 < 2^-102.7 relative.
+ *   dd_sub: a - t with the high parts' TwoSum exact, then al - tl (below
+ *     u (|a| + |t|), rounding by u^2 (|a| + |t|)) added to the TwoSum's
+ *     error (the sum below 2u (|a| + |t|), rounding by 2 u^2 (|a| + |t|)):
+ *     within 3 u^2 (|a| + |t|) absolutely, renormalised exactly by a TwoSum.
  */
 #ifndef XC_HARNESS_DD_OPS_H
 #define XC_HARNESS_DD_OPS_H
@@ -144,7 +148,10 @@ XC__VEC_FN xc__v4d xc__dd_abs_up_v(xc__v4d h, xc__v4d l)
     return (xc__v4d)((xc__v4i)mag - up);
 }
 
-/* Four pairs stored as (h0, l0, h1, l1, h2, l2, h3, l3) at P, and back. */
+/* Four pairs stored as (h0, l0, h1, l1, h2, l2, h3, l3) at P, and back:
+ * the numerators' slots, one long double each (reference_dd.h). */
+_Static_assert(sizeof(long double) == 2 * sizeof(double),
+               "the vector kernels step through slots of two doubles");
 XC__VEC_FN void xc__store_pairs_v(void *p, xc__v4d h, xc__v4d l)
 {
     __m256d a = _mm256_unpacklo_pd((__m256d)h, (__m256d)l); /* h0 l0 h2 l2 */

@@ -109,9 +109,11 @@ static long double target_mass(const xc__case *c, size_t r, size_t k)
     return v * y_at(c, r, k);
 }
 
+/* In the gradient pass's order (reference_grad.c t_of): (c_r v_k) y_k. */
 long double xc__ref_target(const xc__case *c, const xc__ref *ref, size_t r, size_t k)
 {
-    return ref->rows[r].coef * target_mass(c, r, k);
+    long double v = c->label_kind == XC__LABELS_PROB ? class_weight(c, k) : 1.0L;
+    return ref->rows[r].coef * v * y_at(c, r, k);
 }
 
 /* The classes [*FIRST, *END) of row R where y_k can be nonzero: an index

@@ -60,13 +60,18 @@
  * (O(u_L^2) aside), which reference.c takes as the sum's error.
  *
  * The whole sum T = 1 + others as a pair (*total): the lanes' pair is
- * within 0.5 u_L S + 8 u^2 S of the double-double terms' exact sum; 1 is
+ * within 0.5 u_L S + 8 u^2 S of the exact sum S of those exp(z_k - m)
+ * (the terms' own 0.25 u_L and the lanes' 0.25 u_L); 1 is
  * added by an exact TwoSum, the low words and the deep terms' sum (below
  * n 2^-952, within 6 u_L of its own) by two roundings of u times values
  * below 2u T, and the renormalisation is exact (|1 + S| >= |low|): T is
  * within 1 u_L, which reference_grad.c takes.
  */
 #include "reference_dd.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && !defined(XC_DD_NO_CONTRACT)
+#error "reference_dd.c needs -ffp-contract=off -DXC_DD_NO_CONTRACT (dd_ops.h)"
+#endif
 
 #include <math.h>
 #include <stdint.h>

@@ -37,7 +37,7 @@ extern const xc__dd xc__exp2_dd_table[64];
 #define XC__EXP_DD_MIN (-660.0)
 
 /* For the row Z[0..N), every z_k finite or -inf, M its largest finite
- * logit and SKIP an index with z_SKIP = M (or N): writes the slots E[k]
+ * logit and SKIP < N an index with z_SKIP = M: writes the slots E[k]
  * of e_k = exp(z_k - m) (above), returns the sum of the e_k but SKIP's
  * (which is exactly 1), rounded to long double, and writes *TOTAL, the
  * whole sum T = 1 + that, as a pair. Errors in reference_dd.c. */

@@ -7,24 +7,32 @@
  *   - A_r and t_k are split exactly into pairs (a long double's 64 bits
  *     are a double and a remainder of at most 11 bits, which stays a
  *     normal double above 2^-900);
- *   - 1/T within 1 u_L + 2^-100, O_k = e_k (1/T) within 1.25 u_L + 2^-99
+ *   - 1/T within 1 u_L + 2^-102, O_k = e_k (1/T) within 1.25 u_L + 2^-101
  *     and a = A_r O_k within 10.3 u_L of |A_r| O_k;
- *   - g = a - t_k within 2 u^2 (|a| + |t_k|) <= 5 u^2 scale_k, and its
+ *   - g = a - t_k within 3 u^2 (|a| + |t_k|) <= 7 u^2 scale_k, and its
  *     rounding to long double adds u_L |g| <= 2.1 u_L scale_k;
  * so |g~ - g| <= 19 u_L scale_k, within reference.c's stated 64 u_L.
- * Those bounds need every operand and partial product in double's normal
- * range. An element takes the pair path only when |A_r| and |t_k| lie in
- * [2^-900, 2^1000] (or t_k = 0) and the computed O_k and |a| are at least
- * 2^-900: then every product's exact error (a multiple of 2^-1006 at
- * least) is a double, every low part is normal, and nothing overflows.
- * Any other element, and any whose slot holds a long double (z_k - m <
- * XC__EXP_DD_MIN), takes the long double path, whose bound is
+ * Those bounds need the operands and the high-by-high products in the
+ * range dd_ops.h states. An element takes the pair path only when |A_r|
+ * and |t_k| lie in [2^-900, 2^1000] (or t_k = 0) and the computed O_k and
+ * |a| are at least 2^-900: every high part and high-by-high product is
+ * then above 2^-968 (the smallest, e_k's times 1/T's, is about O_k), the
+ * exact errors of the products (multiples of 2^-1006 at least) are
+ * doubles, and nothing comes near overflow (|g| <= 2^1001). A low part
+ * that underflows (1/T's is 0 when T is a power of two, and e_k's or A_r's
+ * low part times O_k can be subnormal) loses at most 2^-1075, below 2^-174
+ * of |a|. Any other element, and any whose slot holds a long double
+ * (z_k - m < XC__EXP_DD_MIN), takes the long double path, whose bound is
  * reference.c's.
  *
  * scale_k is max(|a|, |t_k|) of the computed values, rounded up to a
  * double, on either path.
  */
 #include "reference_grad.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && !defined(XC_DD_NO_CONTRACT)
+#error "reference_grad.c needs -ffp-contract=off -DXC_DD_NO_CONTRACT (dd_ops.h)"
+#endif
 
 #include <math.h>
 #include <string.h>
@@ -79,9 +87,11 @@ XC__DD_INLINE int element_pairs(const pass *p, xc__dd e, xc__dd t, long double *
     return 1;
 }
 
-/* Class K with t_k = T: its slot G becomes g_k, SCALE scale_k. */
-static void element(const pass *p, size_t k, long double t, long double *g,
-                    double *scale)
+/* Class K with t_k = T: its slot G becomes g_k, SCALE scale_k. Returns 1
+ * when it took the pair path. Inlined into each kernel, so that the FMA
+ * kernel's fma is an instruction. */
+XC__DD_INLINE int element(const pass *p, size_t k, long double t, long double *g,
+                          double *scale)
 {
     const xc__grad_row *row = p->row;
     long double e;
@@ -89,7 +99,7 @@ static void element(const pass *p, size_t k, long double t, long double *g,
         xc__dd ep, tp;
         memcpy(&ep, g, sizeof ep);
         if (p->pair_ok && split_pair(t, &tp) && element_pairs(p, ep, tp, g, scale))
-            return;
+            return 1;
         e = (long double)ep.hi + (long double)ep.lo;
     } else {
         e = *g;
@@ -98,6 +108,7 @@ static void element(const pass *p, size_t k, long double t, long double *g,
     long double fa = fabsl(a), ft = fabsl(t);
     *g = a - t;
     *scale = xc__round_up_double(fa >= ft ? fa : ft); /* no NaN in a finite row */
+    return 0;
 }
 
 /* t_k = c_r v_k y_k: for an index label c_r * 1 * 1 at its class and
@@ -110,87 +121,85 @@ static long double t_of(const xc__grad_row *row, size_t k)
     return row->coef * v * (long double)row->y[k];
 }
 
-/* Classes K .. END-1 one at a time. */
-static void span_portable(const pass *p, size_t k, size_t end, long double *g,
-                          double *scale)
+/* Classes K .. END-1 one at a time; returns how many took the pair path. */
+XC__DD_INLINE size_t span_portable(const pass *p, size_t k, size_t end,
+                                   long double *g, double *scale)
 {
+    size_t pairs = 0;
     for (; k < end; k++)
-        element(p, k, t_of(p->row, k), &g[k], &scale[k]);
+        pairs += (size_t)element(p, k, t_of(p->row, k), &g[k], &scale[k]);
+    return pairs;
 }
 
 #if XC__HAVE_DD_VECTOR
 #define HAVE_FMA_KERNEL 1
 
 /* element_pairs on classes K .. K+3 of an index-label row, none of them
- * the label's, lane by lane in the same order; one at a time (element)
- * unless all four take the pair path. */
-XC__VEC_FN void group_v(const pass *p, size_t k, xc__dd t, long double t_ld,
-                        long double *g, double *scale)
+ * the label's, lane by lane in the same order, or one at a time (element)
+ * unless all four take the pair path. Off the label t_k is a signed zero,
+ * for which element_pairs gives g = a (a = TwoSum(ph, pl) is normalised,
+ * so a.hi - 0 and the TwoSum renormalising a.lo give it back; a zero low
+ * part may come back +0, which adds nothing) and scale_k = |a| rounded up
+ * (|t_k| rounds up to 0): that is what this computes. Returns how many
+ * took the pair path. */
+XC__VEC_FN size_t group_v(const pass *p, size_t k, long double t_off, long double *g,
+                          double *scale)
 {
     const xc__grad_row *row = p->row;
-    xc__v4d z, eh, el, oh, ol, ah, al, dh, dl, sh, sl;
+    xc__v4d z, eh, el, oh, ol, ah, al;
     memcpy(&z, row->z + k, sizeof z);
     xc__v4i in = (z - xc__splat(row->m)) >= xc__splat(XC__EXP_DD_MIN);
-    xc__load_pairs_v(g + k, &eh, &el);
-    xc__dd_mul_v(eh, el, xc__splat(p->inv.hi), xc__splat(p->inv.lo), &oh, &ol);
-    xc__dd_mul_v(xc__splat(p->A.hi), xc__splat(p->A.lo), oh, ol, &ah, &al);
-    xc__v4d mag = (xc__v4d)((xc__v4u)ah & ~(xc__v4u)xc__splat(-0.0));
-    in &= (oh >= xc__splat(PAIR_MIN)) & (mag >= xc__splat(PAIR_MIN));
-    if (_mm256_movemask_pd((__m256d)in) != 15) {
-        for (size_t i = k; i < k + 4; i++)
-            element(p, i, t_ld, &g[i], &scale[i]);
-        return;
+    if (_mm256_movemask_pd((__m256d)in) == 15) { /* every slot holds a pair */
+        xc__load_pairs_v(g + k, &eh, &el);
+        xc__dd_mul_v(eh, el, xc__splat(p->inv.hi), xc__splat(p->inv.lo), &oh, &ol);
+        xc__dd_mul_v(xc__splat(p->A.hi), xc__splat(p->A.lo), oh, ol, &ah, &al);
+        xc__v4d mag = (xc__v4d)((xc__v4u)ah & ~(xc__v4u)xc__splat(-0.0));
+        in &= (oh >= xc__splat(PAIR_MIN)) & (mag >= xc__splat(PAIR_MIN));
     }
-    xc__two_sum_v(ah, -xc__splat(t.hi), &sh, &sl);
-    xc__two_sum_v(sh, sl + (al - xc__splat(t.lo)), &dh, &dl);
-    xc__v4d sa = xc__dd_abs_up_v(ah, al);
-    xc__v4d st = xc__dd_abs_up_v(xc__splat(t.hi), xc__splat(t.lo));
-    xc__v4d s = (xc__v4d)_mm256_blendv_pd((__m256d)st, (__m256d)sa,
-                                          (__m256d)(sa >= st));
+    if (_mm256_movemask_pd((__m256d)in) != 15) {
+        size_t pairs = 0;
+        for (size_t i = k; i < k + 4; i++)
+            pairs += (size_t)element(p, i, t_off, &g[i], &scale[i]);
+        return pairs;
+    }
+    xc__v4d s = xc__dd_abs_up_v(ah, al);
     memcpy(scale + k, &s, sizeof s);
     for (int i = 0; i < 4; i++)
-        g[k + (size_t)i] = (long double)dh[i] + (long double)dl[i];
+        g[k + (size_t)i] = (long double)ah[i] + (long double)al[i];
+    return 4;
 }
 
-__attribute__((target("avx2,fma"))) static void
+__attribute__((target("avx2,fma"))) static size_t
 row_fma(const pass *p, long double *g, double *scale)
 {
     const xc__grad_row *row = p->row;
     long double t_off = row->coef * 1.0L * 0.0L; /* t_of off the label */
-    xc__dd t;
-    if (row->y || !p->pair_ok || !split_pair(t_off, &t)) {
-        span_portable(p, 0, row->n, g, scale);
-        return;
-    }
-    size_t k = 0;
-    for (; k + 4 <= row->n; k += 4) {
-        if (row->label - k < 4)
-            span_portable(p, k, k + 4, g, scale);
-        else
-            group_v(p, k, t, t_off, g, scale);
-    }
-    span_portable(p, k, row->n, g, scale);
+    if (row->y || !p->pair_ok)
+        return span_portable(p, 0, row->n, g, scale);
+    size_t k = 0, pairs = 0;
+    for (; k + 4 <= row->n; k += 4)
+        pairs += row->label - k < 4 ? span_portable(p, k, k + 4, g, scale)
+                                    : group_v(p, k, t_off, g, scale);
+    return pairs + span_portable(p, k, row->n, g, scale);
 }
 #else
 #define HAVE_FMA_KERNEL 0
 #endif
 
-void xc__gradient_row_with(int use_fma, const xc__grad_row *row, long double *g,
-                           double *scale)
+size_t xc__gradient_row_with(int use_fma, const xc__grad_row *row, long double *g,
+                             double *scale)
 {
     pass p = pass_of(row);
 #if HAVE_FMA_KERNEL
-    if (use_fma) {
-        row_fma(&p, g, scale);
-        return;
-    }
+    if (use_fma)
+        return row_fma(&p, g, scale);
 #else
     (void)use_fma;
 #endif
-    span_portable(&p, 0, row->n, g, scale);
+    return span_portable(&p, 0, row->n, g, scale);
 }
 
-void xc__gradient_row(const xc__grad_row *row, long double *g, double *scale)
+size_t xc__gradient_row(const xc__grad_row *row, long double *g, double *scale)
 {
-    xc__gradient_row_with(xc__softmax_has_fma(), row, g, scale);
+    return xc__gradient_row_with(xc__softmax_has_fma(), row, g, scale);
 }

@@ -5,7 +5,7 @@
  * Where the processor has AVX2 and FMA, index-label rows go four classes
  * at a time; the portable kernel runs the same operations one class at a
  * time, and both give the same bits (the file is compiled without
- * contraction; tests/test_reference_dd.c compares them). Errors in
+ * contraction; tests/test_reference_grad.c compares them). Errors in
  * reference_grad.c.
  */
 #ifndef XC_HARNESS_REFERENCE_GRAD_H
@@ -30,12 +30,13 @@ typedef struct xc__grad_row {
 } xc__grad_row;
 
 /* Overwrites the numerators' slots G[0..n) with g_k (long double) and
- * writes SCALE[0..n), each rounded up to a double. */
-void xc__gradient_row(const xc__grad_row *row, long double *g, double *scale);
+ * writes SCALE[0..n), each rounded up to a double. Returns how many
+ * classes took the pair path (for the tests). */
+size_t xc__gradient_row(const xc__grad_row *row, long double *g, double *scale);
 
 /* The same with the AVX2/FMA kernel (USE_FMA = 1; only where the
  * processor has it, xc__softmax_has_fma) or the portable one (0). */
-void xc__gradient_row_with(int use_fma, const xc__grad_row *row, long double *g,
-                           double *scale);
+size_t xc__gradient_row_with(int use_fma, const xc__grad_row *row, long double *g,
+                             double *scale);
 
 #endif
