@@ -19,10 +19,11 @@
 
 typedef struct xc__pool xc__pool;
 
-/* Blocks below this size bypass the pool (malloc and free): the allocator
- * serves them from its own caches without page faults, faster than a
- * search of the pool's slots (a fuzzer input's arrays are all this small),
- * and they would crowd the large blocks out of the slots. */
+/* The smallest large block. Requests up to half of it are served apart,
+ * by size class (powers of two from 64 B, a few free blocks each): a
+ * search of the large blocks' slots cost more than the allocator for them,
+ * and they would crowd the large blocks out. Larger requests get a large
+ * block of at least this size. */
 #define XC__POOL_MIN_BLOCK 16384
 
 /* Returns NULL on out of memory. */

@@ -51,6 +51,7 @@
 
 #include <fenv.h>
 #include <math.h>
+#include <string.h>
 #include <stdlib.h>
 
 #ifdef __clang__
@@ -157,20 +158,16 @@ __attribute__((noinline)) static void bounds_upward(const double *z, const doubl
     }
 }
 
-/* The bounds of finite row R: one pass of doubles rounded upward
- * (bounds_upward) instead of x87 arithmetic per class. The file is compiled
- * so that the compiler honours the rounding mode (CMakeLists.txt and
- * fuzz/build.sh: -frounding-math; clang: the pragma above), and the
- * caller's mode is restored. */
-static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
-                            long double factor, long double max_weight,
-                            xc__bounds *out)
+/* The inputs of finite row R's bounds (row_inputs). */
+static row_inputs row_inputs_of(const xc__case *c, const xc__ref *ref, size_t r,
+                                long double factor, long double max_weight,
+                                const xc__bounds *out)
 {
     const xc__ref_row *row = &ref->rows[r];
     const long double above = 1 + 0x1p-59L;
     long double allowance = out->min_normal *
         (fabsl(row->A) + fabsl(row->coef) * max_weight + 3);
-    row_inputs in = {
+    return (row_inputs){
         .m = (double)row->max,
         .row_beta = xc__round_up_double((softmax_beta_row(ref, r) + assembly_beta(c)) * above),
         .allowance = xc__round_up_double(allowance * above),
@@ -178,11 +175,35 @@ static void grad_bounds_row(const xc__case *c, const xc__ref *ref, size_t r,
         .u = out->u,
         .rel_err = xc__round_up_double(ref->rel_err),
     };
+}
+
+/* Rows FIRST .. FIRST+COUNT-1 of C at most this many at a time: their
+ * inputs are computed first (rounding to nearest), then one switch of the
+ * rounding mode serves them all. */
+#define ROWS_PER_SWITCH 64
+
+/* The bounds of the finite rows among FIRST .. FIRST+COUNT-1 from their
+ * inputs IN, in doubles rounded upward (bounds_upward) instead of x87
+ * arithmetic per class; the other rows' bounds are 0. The file is
+ * compiled so that the compiler honours the rounding mode (CMakeLists.txt
+ * and fuzz/build.sh: -frounding-math; clang: the pragma above), and the
+ * caller's mode is restored. */
+static void bounds_rows(const xc__case *c, const xc__ref *ref, size_t first,
+                        size_t count, const row_inputs *in, xc__bounds *out)
+{
     int mode = fegetround();
     fesetround(FE_UPWARD);
-    bounds_upward(c->logits + r * c->ld, ref->scale + r * c->classes, c->classes, &in,
-                  out->grad + r * c->classes);
+    for (size_t i = 0; i < count; i++) {
+        size_t r = first + i;
+        if (ref->rows[r].kind == XC__ROW_FINITE)
+            bounds_upward(c->logits + r * c->ld, ref->scale + r * c->classes, c->classes,
+                          &in[i], out->grad + r * c->classes);
+    }
     fesetround(mode);
+    for (size_t i = 0; i < count; i++)
+        if (ref->rows[first + i].kind != XC__ROW_FINITE)
+            memset(out->grad + (first + i) * c->classes, 0,
+                   c->classes * sizeof *out->grad);
 }
 
 /* Loss error of row r in units of u (before the 1/(1 - u beta) factor):
@@ -252,12 +273,15 @@ int xc__bounds_compute_in(const xc__case *c, const xc__ref *ref, double factor,
     if (!out->grad)
         return -1;
     long double f = factor > 0 ? factor : 1, max_weight = max_class_weight(c);
-    for (size_t r = 0; r < c->batch; r++)
-        if (ref->rows[r].kind == XC__ROW_FINITE)
-            grad_bounds_row(c, ref, r, f, max_weight, out);
-        else
-            for (size_t k = 0; k < c->classes; k++)
-                out->grad[r * c->classes + k] = 0;
+    row_inputs in[ROWS_PER_SWITCH];
+    for (size_t first = 0; first < c->batch; first += ROWS_PER_SWITCH) {
+        size_t count = c->batch - first < ROWS_PER_SWITCH ? c->batch - first
+                                                           : ROWS_PER_SWITCH;
+        for (size_t i = 0; i < count; i++)
+            if (ref->rows[first + i].kind == XC__ROW_FINITE)
+                in[i] = row_inputs_of(c, ref, first + i, f, max_weight, out);
+        bounds_rows(c, ref, first, count, in, out);
+    }
     out->loss = xc__loss_bound(c, ref, factor, 0);
     return 0;
 }

@@ -787,8 +787,9 @@ START_TEST(inline_blocks_reused_across_calls)
 END_TEST
 
 /* The scratch pool: blocks come back for requests they hold, aligned and
- * (on request) zeroed; blocks below XC__POOL_MIN_BLOCK are not kept; more
- * frees than slots do not leak (ASan checks). */
+ * (on request) zeroed; blocks up to half XC__POOL_MIN_BLOCK are kept
+ * apart, by power-of-two size class, a bounded number each; more frees
+ * than slots do not leak (ASan checks). */
 START_TEST(pool_reuses_blocks)
 {
     enum { U = XC__POOL_MIN_BLOCK };
@@ -803,12 +804,33 @@ START_TEST(pool_reuses_blocks)
     xc__pool_put(p, a);
     unsigned char *edge = xc__pool_get(p, U);
     xc__pool_put(p, edge);
-    unsigned char *small = xc__pool_get(p, U - 1); /* edge would fit: malloc */
+    unsigned char *small = xc__pool_get(p, U / 2); /* edge would fit: a small block */
     ck_assert_ptr_ne(small, edge);
+    ck_assert_uint_eq((uintptr_t)small % _Alignof(max_align_t), 0);
+    memset(small, 0xcd, U / 2);
     size_t held = xc__pool_held(p);
-    xc__pool_put(p, small); /* freed, not kept */
-    ck_assert_uint_eq(xc__pool_held(p), held);
-    ck_assert_ptr_eq(xc__pool_get(p, U), edge);
+    xc__pool_put(p, small); /* kept in its class, apart from edge's slot */
+    ck_assert_uint_eq(xc__pool_held(p), held + 1);
+    ck_assert_ptr_eq(xc__pool_get(p, U / 4 + 1), small); /* the same class */
+    ck_assert_ptr_eq(xc__pool_get(p, U / 2 + 1), edge);  /* large: at least U */
+    unsigned char *b100 = xc__pool_get(p, 100), *b64 = xc__pool_get(p, 64);
+    memset(b100, 1, 100);
+    memset(b64, 2, 64);
+    xc__pool_put(p, b100);
+    xc__pool_put(p, b64);
+    ck_assert_ptr_eq(xc__pool_get(p, 65), b100); /* 128-byte class */
+    ck_assert_ptr_eq(xc__pool_get(p, 1), b64);   /* 64-byte class */
+    xc__pool_put(p, b64);
+    xc__pool_put(p, b100);
+    xc__pool_put(p, small);
+    void *same[40];
+    held = xc__pool_held(p);
+    for (size_t i = 0; i < 40; i++)
+        same[i] = xc__pool_get(p, 200 + i);
+    for (size_t i = 0; i < 40; i++)
+        xc__pool_put(p, same[i]);
+    ck_assert_uint_gt(xc__pool_held(p), held); /* some kept ... */
+    ck_assert_uint_lt(xc__pool_held(p), held + 40); /* ... not all */
     xc__pool_put(p, edge);
     unsigned char *z = xc__pool_get_zeroed(p, 4 * U);
     ck_assert_ptr_eq(z, a);
