@@ -64,7 +64,7 @@ esac
 # The files CMakeLists.txt gives flags of their own are compiled below.
 plain=""
 for src in $srcs; do
-    case "$(basename "$src")" in reference_dd.c | reference_grad.c | tolerance.c) ;;
+    case "$(basename "$src")" in reference_dd.c | reference_grad.c | bounds_upward.c) ;;
     *) plain="$plain $src" ;; esac
 done
 # shellcheck disable=SC2086
@@ -79,7 +79,7 @@ for dd in reference_dd.c reference_grad.c; do
 done
 # shellcheck disable=SC2086
 $CC -std=gnu11 $CORE_CFLAGS -frounding-math $INC -DXC_VERSION_STRING="\"fuzz\"" \
-    -c "$ROOT/harness/tolerance.c" -o "$(obj_of "$ROOT/harness/tolerance.c")"
+    -c "$ROOT/harness/bounds_upward.c" -o "$(obj_of "$ROOT/harness/bounds_upward.c")"
 objs=""
 for src in $srcs; do objs="$objs $(obj_of "$src")"; done
 rm -f "$WORK/libxentcheck_fuzz.a"

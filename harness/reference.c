@@ -138,6 +138,14 @@ static void row_linear(const xc__case *c, size_t r, long double *Y,
     xc__ksum ys = {0, 0}, ls = {0, 0}, la = {0, 0};
     size_t first, end;
     labelled_span(c, r, &first, &end);
+    if (c->label_kind == XC__LABELS_INDEX) {
+        /* One term at most, v y = 1: the sums below would give it exactly
+         * (a sum of one term, infinite or not, is that term). */
+        *Y = 1.0L;
+        *lin = end > first ? (long double)z[first] : 0.0L;
+        *lin_abs = fabsl(*lin);
+        return;
+    }
     for (size_t k = first; k < end; k++) {
         long double y = y_at(c, r, k);
         if (y == 0)
@@ -233,8 +241,27 @@ int xc__ref_alloc(const xc__case *c, xc__pool *pool, xc__ref *out)
     return 0;
 }
 
+/* c_r = w_r / D, divided once per run of one weight: consecutive rows of
+ * the same weight, sign of zero included (all rows, unweighted), get the
+ * same quotient again. */
+typedef struct coef_memo {
+    long double w, coef;
+    int valid;
+} coef_memo;
+
+static long double row_coef(const xc__case *c, size_t r, long double denom,
+                            coef_memo *memo)
+{
+    if (denom == 0)
+        return 0.0L;
+    long double w = row_weight(c, r);
+    if (!memo->valid || w != memo->w || signbit(w) != signbit(memo->w))
+        *memo = (coef_memo){.w = w, .coef = w / denom, .valid = 1};
+    return memo->coef;
+}
+
 static void reference_row(const xc__case *c, size_t r, xc__ref *out,
-                          xc__ksum *loss, long double *mag)
+                          coef_memo *memo, xc__ksum *loss, long double *mag)
 {
     xc__ref_row *row = &out->rows[r];
     double m, lo;
@@ -244,7 +271,7 @@ static void reference_row(const xc__case *c, size_t r, xc__ref *out,
     row->min = lo;
     long double lin, lin_abs;
     row_linear(c, r, &row->Y, &lin, &lin_abs);
-    row->coef = out->denom == 0 ? 0.0L : row_weight(c, r) / out->denom;
+    row->coef = row_coef(c, r, out->denom, memo);
     row->A = row->coef * row->Y;
     if (row->kind == XC__ROW_IGNORED) {
         fill_nan_row(out, r, 0.0L);
@@ -278,8 +305,9 @@ int xc__reference_in(const xc__case *c, xc__pool *pool, xc__ref *out)
     out->rel_err = REF_REL_ERR;
     xc__ksum loss = {0, 0};
     long double mag = 0;
+    coef_memo memo = {0, 0, 0};
     for (size_t r = 0; r < c->batch; r++)
-        reference_row(c, r, out, &loss, &mag);
+        reference_row(c, r, out, &memo, &loss, &mag);
     out->loss = out->denom == 0 ? NAN : xc__ksum_value(&loss);
     out->loss_scale = mag;
     return 0;

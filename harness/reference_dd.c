@@ -218,8 +218,12 @@ ALWAYS_INLINE xc__dd element(double z, double m, long double *e, xc__ksum *deep,
             xc__ksum_add_pos(deep, *e);
         return (xc__dd){0, 0};
     }
-    xc__dd d = xc__two_sum(z, -m);
-    xc__dd v = exp_dd_body(d.hi, d.lo);
+    /* exp_dd_body(0, 0) is (1, 0) exactly: the row's max (and its ties) */
+    xc__dd v = {1.0, 0.0};
+    if (hi != 0) {
+        xc__dd d = xc__two_sum(z, -m);
+        v = exp_dd_body(d.hi, d.lo);
+    }
     memcpy(e, &v, sizeof v);
     return summed ? v : (xc__dd){0, 0};
 }

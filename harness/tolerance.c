@@ -49,14 +49,11 @@
  */
 #include "tolerance.h"
 
-#include <fenv.h>
 #include <math.h>
 #include <string.h>
 #include <stdlib.h>
 
-#ifdef __clang__
-#pragma STDC FENV_ACCESS ON /* grad_bounds_row rounds upward */
-#endif
+#include "bounds_upward.h"
 
 static long double finite_count(const xc__ref *ref, size_t r)
 {
@@ -121,45 +118,16 @@ static long double relative_term(long double u, long double beta, long double s)
     return u * beta * s / (1 - u * beta);
 }
 
-/* The inputs of a row's bounds, each at least its exact value: B, the
- * row's constant part of beta, and a, the allowance, are sums and products
- * of non-negative long doubles (|M + L| taken after its rounding), a dozen
- * operations at 2^-64 relative each, so the long double values are within
- * 2^-60 below exact at worst; times (1 + 2^-59) and rounded up to double
- * they are above it. F and u are doubles already; R too for the fast
- * reference (2^-58), not for the MPFR one, hence its rounding up. */
-typedef struct row_inputs {
-    double m, row_beta, allowance, factor, u, rel_err;
-} row_inputs;
-
-/* b_k = F (rel_k + a) + R s_k,  rel_k = u beta_k s_k / (1 - u beta_k),
- * beta_k = 2 d_k + B,  d_k = M - z_k (0 at -inf), in double arithmetic
- * rounded upward (the caller sets the mode). Every operand is non-negative,
- * so every operation is monotone in its operands and, rounded upward, gives
- * at least its exact result (below the normal range at least the smallest
- * subnormal, never 0), with one exception: the denominator is computed as
- * -(u beta_k - 1), whose upward rounding makes it at most 1 - u beta_k.
- * With inputs at least exact (row_inputs), b_k is at least the exact
- * bound. rel_k is +inf when u beta_k >= 1/2 (the bound carries no
- * information, relative_term's rule; d_k overflowing to +inf lands here
- * too) and 0 when s_k = 0. Not inlined: the compiler cannot move these
- * operations across the caller's fesetround calls, which gcc may do to
- * visible code even with -frounding-math (its bug 34678). */
-__attribute__((noinline)) static void bounds_upward(const double *z, const double *s,
-                                                    size_t h, const row_inputs *in,
-                                                    double *b)
-{
-    double fa = in->factor * in->allowance;
-    for (size_t k = 0; k < h; k++) {
-        double d = z[k] == -INFINITY ? 0.0 : in->m - z[k];
-        double x = in->u * (2 * d + in->row_beta);
-        double rel = s[k] == 0 ? 0.0 : x < 0.5 ? x * s[k] / -(x - 1) : INFINITY;
-        b[k] = in->factor * rel + fa + in->rel_err * s[k];
-    }
-}
-
-/* The inputs of finite row R's bounds (row_inputs). */
-static row_inputs row_inputs_of(const xc__case *c, const xc__ref *ref, size_t r,
+/* The inputs of a row's bounds (xc__row_inputs), each at least its exact
+ * value: B, the row's constant part of beta, and a, the allowance, are
+ * sums and products of non-negative long doubles (|M + L| taken after its
+ * rounding), a dozen operations at 2^-64 relative each, so the long double
+ * values are within 2^-60 below exact at worst; times (1 + 2^-59) and
+ * rounded up to double they are above it. F and u are doubles already; R
+ * too for the fast reference (2^-58), not for the MPFR one, hence its
+ * rounding up. Computed here, rounding to nearest; only the per-class pass
+ * rounds upward (bounds_upward.c). */
+static xc__row_inputs row_inputs_of(const xc__case *c, const xc__ref *ref, size_t r,
                                 long double factor, long double max_weight,
                                 const xc__bounds *out)
 {
@@ -167,7 +135,7 @@ static row_inputs row_inputs_of(const xc__case *c, const xc__ref *ref, size_t r,
     const long double above = 1 + 0x1p-59L;
     long double allowance = out->min_normal *
         (fabsl(row->A) + fabsl(row->coef) * max_weight + 3);
-    return (row_inputs){
+    return (xc__row_inputs){
         .m = (double)row->max,
         .row_beta = xc__round_up_double((softmax_beta_row(ref, r) + assembly_beta(c)) * above),
         .allowance = xc__round_up_double(allowance * above),
@@ -177,33 +145,30 @@ static row_inputs row_inputs_of(const xc__case *c, const xc__ref *ref, size_t r,
     };
 }
 
-/* Rows FIRST .. FIRST+COUNT-1 of C at most this many at a time: their
- * inputs are computed first (rounding to nearest), then one switch of the
- * rounding mode serves them all. */
+/* Rows at most this many at a time: their inputs are computed first
+ * (rounding to nearest), then one switch of the rounding mode serves them
+ * all (bounds_upward.h). */
 #define ROWS_PER_SWITCH 64
 
-/* The bounds of the finite rows among FIRST .. FIRST+COUNT-1 from their
- * inputs IN, in doubles rounded upward (bounds_upward) instead of x87
- * arithmetic per class; the other rows' bounds are 0. The file is
- * compiled so that the compiler honours the rounding mode (CMakeLists.txt
- * and fuzz/build.sh: -frounding-math; clang: the pragma above), and the
- * caller's mode is restored. */
+/* The bounds of rows FIRST .. FIRST+COUNT-1 of C: the finite rows' by the
+ * upward pass, the others' 0. */
 static void bounds_rows(const xc__case *c, const xc__ref *ref, size_t first,
-                        size_t count, const row_inputs *in, xc__bounds *out)
+                        size_t count, long double factor, long double max_weight,
+                        xc__bounds *out)
 {
-    int mode = fegetround();
-    fesetround(FE_UPWARD);
+    xc__row_inputs in[ROWS_PER_SWITCH];
+    unsigned char finite[ROWS_PER_SWITCH];
     for (size_t i = 0; i < count; i++) {
-        size_t r = first + i;
-        if (ref->rows[r].kind == XC__ROW_FINITE)
-            bounds_upward(c->logits + r * c->ld, ref->scale + r * c->classes, c->classes,
-                          &in[i], out->grad + r * c->classes);
+        finite[i] = ref->rows[first + i].kind == XC__ROW_FINITE;
+        if (finite[i])
+            in[i] = row_inputs_of(c, ref, first + i, factor, max_weight, out);
+        else
+            memset(out->grad + (first + i) * c->classes, 0, c->classes * sizeof *out->grad);
     }
-    fesetround(mode);
-    for (size_t i = 0; i < count; i++)
-        if (ref->rows[first + i].kind != XC__ROW_FINITE)
-            memset(out->grad + (first + i) * c->classes, 0,
-                   c->classes * sizeof *out->grad);
+    xc__bounds_upward_rows(&(xc__upward_rows){
+        .z = c->logits + first * c->ld, .ld = c->ld, .s = ref->scale + first * c->classes,
+        .b = out->grad + first * c->classes, .h = c->classes, .count = count, .in = in,
+        .finite = finite});
 }
 
 /* Loss error of row r in units of u (before the 1/(1 - u beta) factor):
@@ -211,9 +176,10 @@ static void bounds_rows(const xc__case *c, const xc__ref *ref, size_t first,
  * base-2 form's separate rounding of M log2(e)); Y (lse) the
  * rounding of Y (H + 3); the linear part sum v y z is a sum of H products
  * (H + 2). The per-class log-space form -sum v y (z - lse) is covered by the
- * same terms. */
+ * same terms. MAX_WEIGHT is max_class_weight(c). In long double: with
+ * |M| near DBL_MAX the terms exceed double's range. */
 static long double loss_row_terms(const xc__case *c, const xc__ref *ref,
-                                  size_t r, long double slack)
+                                  size_t r, long double slack, long double max_weight)
 {
     const long double e = XC__EXP_ULPS;
     const xc__ref_row *row = &ref->rows[r];
@@ -232,7 +198,7 @@ static long double loss_row_terms(const xc__case *c, const xc__ref *ref,
         if (y != 0)
             lin += fabsl(y) * (fabsl((long double)z[k]) + slack);
     }
-    lin *= max_class_weight(c);
+    lin *= max_weight;
     return fabsl(row->coef) * (Y * (lambda + (H + 3) * (M + L)) + (H + 2) * lin);
 }
 
@@ -241,13 +207,14 @@ long double xc__loss_bound(const xc__case *c, const xc__ref *ref, double factor,
 {
     long double u = xc__dtype_unit_roundoff(c->dtype);
     long double min_normal = xc__dtype_min_normal(c->dtype);
+    long double max_weight = max_class_weight(c);
     if (!(factor > 0))
         factor = 1;
     long double terms = 0, total = 0;
     for (size_t r = 0; r < c->batch; r++) {
         if (ref->rows[r].kind != XC__ROW_FINITE)
             continue;
-        terms += loss_row_terms(c, ref, r, slack);
+        terms += loss_row_terms(c, ref, r, slack, max_weight);
         total += fabsl(ref->rows[r].loss);
     }
     long double N = (long double)c->batch;
@@ -273,14 +240,10 @@ int xc__bounds_compute_in(const xc__case *c, const xc__ref *ref, double factor,
     if (!out->grad)
         return -1;
     long double f = factor > 0 ? factor : 1, max_weight = max_class_weight(c);
-    row_inputs in[ROWS_PER_SWITCH];
     for (size_t first = 0; first < c->batch; first += ROWS_PER_SWITCH) {
         size_t count = c->batch - first < ROWS_PER_SWITCH ? c->batch - first
                                                            : ROWS_PER_SWITCH;
-        for (size_t i = 0; i < count; i++)
-            if (ref->rows[first + i].kind == XC__ROW_FINITE)
-                in[i] = row_inputs_of(c, ref, first + i, f, max_weight, out);
-        bounds_rows(c, ref, first, count, in, out);
+        bounds_rows(c, ref, first, count, f, max_weight, out);
     }
     out->loss = xc__loss_bound(c, ref, factor, 0);
     return 0;
