@@ -18,29 +18,33 @@
 #define ROUNDED_SUM volatile
 #endif
 
-/* TwoSum in the dtype: the sum is exact iff the rounding error is zero. */
+/* Whether a + b is exact in the dtype: s = a + b rounded, exact iff
+ * s - a == b and s - b == a. If exact, both differences are representable
+ * and come out exactly. If not, take |a| >= |b| (the other case is the
+ * same with the roles swapped): by Dekker's Fast2Sum lemma s - a is then
+ * computed exactly, so s - a == b would mean s = a + b. An infinite or NaN
+ * operand or sum fails the test (inf - inf is NaN). Two independent
+ * subtractions instead of TwoSum's chain of five operations, and bitwise
+ * & rather than &&, with no branch per element: fd_consistency tests every
+ * logit of the case, up to four sums each. */
 static int exact_sum_f32(float a, float b)
 {
     ROUNDED_SUM float s = a + b;
-    float bb = s - a;
-    float err = (a - (s - bb)) + (b - bb);
-    return isfinite(s) && err == 0.0f;
+    return (s - a == b) & (s - b == a);
 }
 
 static int exact_sum_f64(double a, double b)
 {
     ROUNDED_SUM double s = a + b;
-    double bb = s - a;
-    double err = (a - (s - bb)) + (b - bb);
-    return isfinite(s) && err == 0.0;
+    return (s - a == b) & (s - b == a);
 }
 
 /* xc__fd_exact_step, inlined into the per-element loop below. */
 static inline int exact_step(xc_dtype t, double z, double delta)
 {
     if (t == XC_F32)
-        return exact_sum_f32((float)z, (float)delta) && exact_sum_f32((float)z, (float)-delta);
-    return exact_sum_f64(z, delta) && exact_sum_f64(z, -delta);
+        return exact_sum_f32((float)z, (float)delta) & exact_sum_f32((float)z, (float)-delta);
+    return exact_sum_f64(z, delta) & exact_sum_f64(z, -delta);
 }
 
 int xc__fd_exact_step(xc_dtype t, double z, double delta)
@@ -73,14 +77,13 @@ static void row_direction(const xc__case *c, const xc__ref *ref, size_t r,
     size_t before = d->coords;
     for (size_t k = 0; k < c->classes; k++) {
         size_t i = r * c->ld + k;
-        d->delta[i] = 0;
-        if (!sign[i] || !isfinite(z[k]) || !exact_step(c->dtype, z[k], h) ||
-            (halves && !exact_step(c->dtype, z[k], h / 2)))
-            continue;
-        d->delta[i] = sign[i] > 0 ? h : -h;
+        /* an infinite z_k fails exact_step (its sum is not finite), a NaN too */
+        int moved = (sign[i] != 0) & exact_step(c->dtype, z[k], h) &
+                    (!halves || exact_step(c->dtype, z[k], h / 2));
+        d->delta[i] = moved ? (sign[i] > 0 ? h : -h) : 0;
         lo = fmin(lo, d->delta[i]);
         hi = fmax(hi, d->delta[i]);
-        d->coords++;
+        d->coords += (size_t)moved;
     }
     if (d->coords > before) {
         d->K += fabsl(ref->rows[r].A);
@@ -100,23 +103,31 @@ static void build_direction(const xc__case *c, const xc__ref *ref,
             row_direction(c, ref, r, sign, h, halves, d);
 }
 
+/* sum g_k d_k over the moved coordinates, and in *SLACK the bounds' and
+ * the sum's share of the error. Every moved coordinate moves by +-H, a
+ * power of two in [2^-40, 1]: the sums run over +-g_k, |g_k| and b_k and
+ * are scaled by H after. In long double that gives the bits of the sums of
+ * g_k d_k, |g_k d_k| and b_k |d_k| (each product exact, and scaling by a
+ * power of two commutes with every rounding, nothing coming near long
+ * double's range limits), with one operation per term instead of two. */
 static long double predicted_and_slack(const xc__case *c, const xc__bounds *b,
-                                       const double *grad, const fd_dir *d,
+                                       const double *grad, const fd_dir *d, double h,
                                        long double *slack)
 {
     long double dot = 0, err = 0, mag = 0;
     for (size_t r = 0; r < c->batch; r++)
         for (size_t k = 0; k < c->classes; k++) {
-            long double dk = d->delta[r * c->ld + k];
+            double dk = d->delta[r * c->ld + k];
             if (dk == 0)
                 continue;
-            long double term = (long double)grad[r * c->ld + k] * dk;
-            dot += term;
-            mag += fabsl(term);
-            err += b->grad[r * c->classes + k] * fabsl(dk);
+            long double g = grad[r * c->ld + k];
+            dot += dk > 0 ? g : -g;
+            mag += fabsl(g);
+            err += b->grad[r * c->classes + k];
         }
-    *slack = err + mag * (long double)(c->classes * c->batch) * LDBL_EPSILON;
-    return dot;
+    long double lh = h;
+    *slack = lh * err + lh * mag * (long double)(c->classes * c->batch) * LDBL_EPSILON;
+    return lh * dot;
 }
 
 /* The loss where the central scheme measured it, phi(+-1) along DIR: the
@@ -224,7 +235,7 @@ static int run_scheme(const xc__case *c, const xc__ref *ref, const xc__bounds *b
         return 0;
     long double E = xc__loss_bound(c, ref, factor, h);
     long double slack;
-    out->predicted = predicted_and_slack(c, b, grad, d, &slack);
+    out->predicted = predicted_and_slack(c, b, grad, d, h, &slack);
     out->bound = (use_richardson ? richardson_bound(d, E) : central_bound(d, E)) + slack;
     int rc = use_richardson ? richardson(c, d, work, memo, loss_at, ctx, out)
                             : central(c, d, work, loss_at, ctx, out);

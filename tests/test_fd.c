@@ -3,12 +3,14 @@
  * not the gradient's. */
 #include <check.h>
 #include <math.h>
+#include <mpfr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../harness/fd.h"
 #include "../harness/gen.h"
+#include "../harness/pcg32.h"
 #include "../harness/reference.h"
 #include "../harness/tolerance.h"
 
@@ -20,6 +22,61 @@ START_TEST(exact_steps)
     ck_assert(!xc__fd_exact_step(XC_F64, 0x1p60, 0x1p-2));    /* lost in 2^60 */
     ck_assert(!xc__fd_exact_step(XC_F32, 3.4028235e38, 0x1p104)); /* overflows */
     ck_assert(xc__fd_exact_step(XC_F32, 0.0, 0x1p-12));
+    ck_assert(xc__fd_exact_step(XC_F64, -0x1p-3, 0x1p-3));   /* z - d = 2z: exact */
+    ck_assert(!xc__fd_exact_step(XC_F64, 0x1p-60, 0x1p-3));   /* |z| < d, lost in d */
+    ck_assert(!xc__fd_exact_step(XC_F64, INFINITY, 0x1p-3));
+    ck_assert(!xc__fd_exact_step(XC_F64, NAN, 0x1p-3));
+}
+END_TEST
+
+/* An independent decision of whether z + d is exact in the dtype: the
+ * sum in MPFR at 2200 bits (exact for any two doubles) against its
+ * rounding to the dtype's precision and range. */
+static int exact_in(xc_dtype t, double z, double d)
+{
+    mpfr_t x, r;
+    mpfr_inits2(2200, x, r, (mpfr_ptr)0);
+    mpfr_set_d(x, z, MPFR_RNDN);
+    mpfr_add_d(x, x, d, MPFR_RNDN);
+    double s = t == XC_F32 ? (double)mpfr_get_flt(x, MPFR_RNDN) : mpfr_get_d(x, MPFR_RNDN);
+    mpfr_set_d(r, s, MPFR_RNDN);
+    int exact = isfinite(s) && mpfr_equal_p(x, r);
+    mpfr_clears(x, r, (mpfr_ptr)0);
+    return exact;
+}
+
+/* xc__fd_exact_step against exact_in on both sides (+-d) over logits of
+ * every magnitude relative to the step (below, near and far above it,
+ * subnormal, near the dtype's largest value) and steps 2^-40 .. 1. */
+START_TEST(exact_steps_match_exact_arithmetic)
+{
+    xc__pcg32 g;
+    xc__pcg32_seed(&g, 2026, 12);
+    size_t agree = 0, exact = 0;
+    for (int i = 0; i < 20000; i++) {
+        xc_dtype t = i % 2 ? XC_F32 : XC_F64;
+        double d = ldexp(1.0, -(int)xc__pcg32_below(&g, 41));
+        int e = (int)xc__pcg32_below(&g, 120) - 90;
+        double z = ldexp(1.0 + xc__pcg32_below(&g, 1u << 20) / 1048576.0, e);
+        if (i % 7 == 0) /* a few significant bits: steps often exact */
+            z = ldexp((double)xc__pcg32_below(&g, 64), e);
+        if (i % 11 == 0)
+            z = (t == XC_F32 ? 0x1p-140 : 0x1p-1070) * xc__pcg32_below(&g, 8);
+        if (i % 13 == 0)
+            z = t == XC_F32 ? 3.4028235e38 : 1.7976931348623157e308;
+        z = xc__pcg32_below(&g, 2) ? -z : z;
+        if (t == XC_F32)
+            z = (double)(float)z;
+        int want = exact_in(t, z, d) && exact_in(t, z, -d);
+        int got = xc__fd_exact_step(t, z, d);
+        ck_assert_msg(got == want, "%s z=%a d=%a: %d, exact arithmetic says %d",
+                      t == XC_F32 ? "f32" : "f64", z, d, got, want);
+        agree++;
+        exact += (size_t)want;
+    }
+    /* both answers common enough to matter */
+    ck_assert_uint_gt(exact, agree / 10);
+    ck_assert_uint_lt(exact, agree - agree / 10);
 }
 END_TEST
 
@@ -137,6 +194,7 @@ int main(void)
     TCase *tc = tcase_create("fd");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, exact_steps);
+    tcase_add_test(tc, exact_steps_match_exact_arithmetic);
     tcase_add_loop_test(tc, reference_loss_consistent, 0, 2);
     tcase_add_loop_test(tc, inconsistent_loss_caught, 0, 2);
     tcase_add_test(tc, richardson_catches_what_central_cannot);
