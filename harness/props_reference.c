@@ -61,10 +61,10 @@ static void check_bounds(xc__prop_base *b)
         const xc__ref_row *row = &b->ref.rows[r];
         if (row->kind != XC__ROW_FINITE)
             continue;
+        long double a = fabsl(row->A);
         for (size_t k = 0; k < c->classes; k++) {
             size_t i = r * c->classes + k;
             long double t = fabsl(xc__ref_target(c, &b->ref, r, k));
-            long double a = fabsl(row->A);
             long double limit = (a >= t || isnan(t) ? a : t) + b->bounds.grad[i];
             long double x = fabsl((long double)b->grad[r * c->ld + k]);
             if (x <= limit)
