@@ -2,8 +2,8 @@
  *
  * Arena. Before forking, the parent maps one MAP_SHARED anonymous arena:
  *
- *   [control][guard][grad][guard][logits][guard][labels][guard][probs][guard]
- *   [weights][guard]
+ *   [control][handshake][guard][grad][guard][logits][guard][labels][guard]
+ *   [probs][guard][weights][guard]
  *
  * Each region is a whole number of pages; each buffer is right-aligned in
  * its region, so its last byte is the last byte before a PROT_NONE guard
@@ -16,23 +16,35 @@
  * rest of its page) writable and the rest of the grad region PROT_NONE;
  * the parent checks the zone and the row padding after each call.
  *
- * Calls. The parent writes a request into the control page and one byte
- * into a SOCK_SEQPACKET socket pair (send() with MSG_NOSIGNAL: a dead
- * worker gives EPIPE, never a SIGPIPE that would kill the harness); the
- * worker answers with a fixed-size reply. A fault handler in the worker,
- * on its own signal stack, writes the fault address to the same socket and
- * _exits; the parent maps the address back to a buffer. Per call there is
- * no fork and no mmap: one round trip, plus an mprotect in the worker when
- * the poison zone moves. The worker is restarted lazily after it dies, and
+ * Calls. The parent writes a request into the control page and publishes
+ * it by a sequence number in the handshake page, the one page both sides
+ * write; the worker answers with a fixed-size reply in the handshake page
+ * and publishes it by a sequence number of its own. A side that waits
+ * first watches the other's number (spinning, below), then sleeps on a
+ * SOCK_SEQPACKET socket pair; the publishing side rings it (one byte, with
+ * MSG_NOSIGNAL: a dead worker gives EPIPE, never a SIGPIPE that would kill
+ * the harness) when the waiter has said it sleeps. The two say it in
+ * Dekker's order, each with sequentially consistent atomics: the waiter
+ * stores its flag and then reads the number, the publisher stores the
+ * number and then reads the flag, so at least one of them sees the
+ * other's store, and no wake-up is lost. A fault handler in the worker, on
+ * its own signal stack, publishes the fault address as the reply, rings
+ * and _exits; the parent maps the address back to a buffer. The parent
+ * also watches the worker's process (pidfd) and its end of the socket, so
+ * a worker that dies without a word is seen. Per call there is no fork
+ * and no mmap: one round trip, plus an mprotect in the worker when the
+ * poison zone moves. The worker is restarted lazily after it dies, and
  * when a case needs a larger arena (regions grow geometrically).
  *
  * Waiting. A blocking wait costs a sleep and a cross-CPU wake-up, about
  * 20 us a round trip on the 2-CPU VM this was measured on, more than a
- * whole call on a small case. So while the machine has a CPU to spare
- * (machine_has_room(), spin_begin()), each side first polls its socket
- * without blocking for up to SPIN_NS, and a message that arrives meanwhile
- * is read without a wake-up. The messages are the same either way:
- * spinning only changes how long a side sleeps, never what it reads.
+ * whole call on a small case, and a message through the socket costs its
+ * send and receive, 2.6 us a pair there. So while the machine has a CPU to
+ * spare (machine_has_room(), spin_begin()), each side first watches the
+ * other's sequence number for up to SPIN_NS, reading memory and no system
+ * call: a call whose answer comes meanwhile crosses no socket at all. The
+ * messages are the same either way: spinning only changes how long a side
+ * sleeps, never what it reads.
  *
  * The worker is forked without exec so that the target's function pointers
  * stay valid; this assumes the harness is single-threaded when it forks.
@@ -48,6 +60,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +134,17 @@ typedef struct reply {
     uintptr_t addr;
 } reply;
 
+/* The handshake page, after the control page: the only page both sides
+ * write. The counters sit on cache lines of their own. */
+typedef struct handshake {
+    _Alignas(64) _Atomic uint64_t req_seq; /* requests published (parent) */
+    _Atomic int worker_asleep;             /* worker: blocked on the socket */
+    _Alignas(64) _Atomic uint64_t rep_seq; /* requests answered (worker) */
+    _Atomic int parent_asleep;             /* parent: blocked on the socket */
+    reply rep;                             /* the answer to request rep_seq */
+} handshake;
+_Static_assert(sizeof(handshake) <= 4096, "the handshake fits the smallest page");
+
 typedef struct iso {
     xc__exec head;
     arena a;
@@ -132,6 +156,7 @@ typedef struct iso {
     unsigned char *buf[R_COUNT]; /* this call's buffers (right-aligned) */
     size_t bytes[R_COUNT];
     unsigned char *zone;
+    uint64_t posted; /* sequence number of the call in flight */
 } iso;
 
 /* ---- arena ---------------------------------------------------------- */
@@ -143,7 +168,7 @@ static size_t round_up(size_t n, size_t page)
 
 static void arena_layout(arena *a, const size_t cap[R_COUNT])
 {
-    size_t at = 2 * a->page; /* control page, guard before grad */
+    size_t at = 3 * a->page; /* control, handshake, guard before grad */
     for (int i = 0; i < R_COUNT; i++) {
         a->cap[i] = cap[i];
         a->off[i] = at;
@@ -163,12 +188,17 @@ static int arena_map(arena *a, const size_t cap[R_COUNT])
     }
     a->base = p;
     /* Guards are PROT_NONE for the parent too: the worker inherits them. */
-    if (mprotect(a->base + a->page, a->page, PROT_NONE) != 0)
+    if (mprotect(a->base + 2 * a->page, a->page, PROT_NONE) != 0)
         return -1;
     for (int i = 0; i < R_COUNT; i++)
         if (mprotect(a->base + a->off[i] + a->cap[i], a->page, PROT_NONE))
             return -1;
     return 0;
+}
+
+static handshake *handshake_of(const arena *a)
+{
+    return (handshake *)(void *)(a->base + a->page);
 }
 
 static void arena_unmap(arena *a)
@@ -284,10 +314,11 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Poll FDS without blocking for up to SPIN_NS (and not past DEADLINE_NS)
- * when S lets this wait spin: 1 when one is ready, 0 when the caller is
- * to block as before. */
-static int spin_for(spinner *s, struct pollfd *fds, nfds_t nfds, int64_t deadline_ns)
+/* Watch *SEQ, without a system call, until it reaches WANT, for up to
+ * SPIN_NS (and not past DEADLINE_NS) when S lets this wait spin: 1 when
+ * it did, 0 when the caller is to sleep. */
+static int spin_until(spinner *s, _Atomic uint64_t *seq, uint64_t want,
+                      int64_t deadline_ns)
 {
     if (!spin_begin(s))
         return 0;
@@ -295,17 +326,47 @@ static int spin_for(spinner *s, struct pollfd *fds, nfds_t nfds, int64_t deadlin
     if (end > deadline_ns)
         end = deadline_ns;
     int ready = 0;
-    while (!ready && now_ns() < end) {
-        ready = poll(fds, nfds, 0) > 0;
+    for (unsigned i = 1; !ready; i++) {
+        ready = atomic_load(seq) >= want;
         cpu_relax();
+        if (!ready && i % 64 == 0 && now_ns() >= end)
+            break;
     }
     spin_end(s, ready);
     return ready;
 }
 
+/* Before sleeping: say so in *ASLEEP, then look at *SEQ once more (the
+ * waiter's half of the handshake's Dekker order). 1 when it reached WANT
+ * meanwhile: then the caller does not sleep, and the flag is down again. */
+static int ready_before_sleep(_Atomic int *asleep, _Atomic uint64_t *seq,
+                              uint64_t want)
+{
+    atomic_store(asleep, 1);
+    if (atomic_load(seq) < want)
+        return 0;
+    atomic_store(asleep, 0);
+    return 1;
+}
+
+/* The publisher's half: store the number, then whether the other side
+ * said it sleeps (it is then to be rung). */
+static int publish(_Atomic uint64_t *seq, uint64_t value, _Atomic int *other_asleep)
+{
+    atomic_store(seq, value);
+    return atomic_load(other_asleep);
+}
+
+static int ring(int sock)
+{
+    char bell = 1;
+    return send(sock, &bell, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
 /* ---- worker --------------------------------------------------------- */
 
-static int fault_fd = -1; /* set in the worker only */
+static int fault_fd = -1;             /* set in the worker only */
+static handshake *fault_handshake;    /* likewise */
 
 static int fault_access(const void *uctx)
 {
@@ -328,7 +389,12 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
     r.signo = sig;
     r.addr = (uintptr_t)si->si_addr;
     r.access = fault_access(uctx);
-    ssize_t n = write(fault_fd, &r, sizeof r);
+    /* the answer to the request in flight; lock-free atomics, memcpy and
+     * write() are async-signal-safe */
+    memcpy(&fault_handshake->rep, &r, sizeof r);
+    atomic_store(&fault_handshake->rep_seq, atomic_load(&fault_handshake->req_seq));
+    char bell = 1;
+    ssize_t n = write(fault_fd, &bell, 1);
     (void)n;
     _exit(128 + sig);
 }
@@ -354,7 +420,7 @@ static void reset_signals(void)
 
 /* Installed after fork, so they replace any handler of the harness (or of
  * a sanitizer runtime) in the worker only. */
-static int install_fault_handlers(int sock)
+static int install_fault_handlers(int sock, handshake *hs)
 {
     stack_t ss = {0};
     ss.ss_size = ALT_STACK_BYTES;
@@ -363,6 +429,7 @@ static int install_fault_handlers(int sock)
     if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL) != 0)
         return -1;
     fault_fd = sock;
+    fault_handshake = hs;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
@@ -435,7 +502,8 @@ static void worker_setup(const iso *w, int sock, pid_t parent)
     setrlimit(RLIMIT_CORE, &no_core);
     reset_signals();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent ||
-        install_fault_handlers(sock) != 0 || protect_inputs(&w->a) != 0) {
+        install_fault_handlers(sock, handshake_of(&w->a)) != 0 ||
+        protect_inputs(&w->a) != 0) {
         r.kind = REPLY_SETUP_FAILED;
         r.rc = errno;
     }
@@ -443,22 +511,37 @@ static void worker_setup(const iso *w, int sock, pid_t parent)
         _exit(127);
 }
 
+/* Wait for request WANT; -1 when the parent closed its end. */
+static int await_request(handshake *hs, int sock, spinner *sp, uint64_t want)
+{
+    if (spin_until(sp, &hs->req_seq, want, INT64_MAX))
+        return 0;
+    for (;;) {
+        if (ready_before_sleep(&hs->worker_asleep, &hs->req_seq, want))
+            return 0;
+        char bells[16];
+        ssize_t n = read(sock, bells, sizeof bells);
+        atomic_store(&hs->worker_asleep, 0);
+        if (n == 0 || (n < 0 && errno != EINTR))
+            return -1;
+        if (atomic_load(&hs->req_seq) >= want)
+            return 0;
+    }
+}
+
 static _Noreturn void worker_main(const iso *w, int sock, pid_t parent)
 {
     unsigned char *current_zone = NULL;
     spinner sp = {0};
+    handshake *hs = handshake_of(&w->a);
+    uint64_t seen = atomic_load(&hs->req_seq); /* the parent posts after READY */
     worker_setup(w, sock, parent);
     for (;;) {
-        char go;
-        struct pollfd pfd = {sock, POLLIN, 0};
-        spin_for(&sp, &pfd, 1, INT64_MAX); /* the read below then blocks less */
-        ssize_t n = read(sock, &go, 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) /* the parent closed its end */
+        if (await_request(hs, sock, &sp, seen + 1) != 0)
             _exit(0);
-        reply r = run_request(w->head.target, &w->a, &current_zone);
-        if (send_reply(sock, &r) != 0)
+        seen++;
+        hs->rep = run_request(w->head.target, &w->a, &current_zone);
+        if (publish(&hs->rep_seq, seen, &hs->parent_asleep) && ring(sock) != 0)
             _exit(0);
     }
 }
@@ -482,15 +565,13 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Wait until the worker answers or exits: 1, 0 on timeout, -1 on error.
- * The spin counts toward the timeout. */
+/* Wait until the worker writes to the socket (its READY) or exits: 1, 0
+ * on timeout, -1 on error. */
 static int wait_event(iso *w, double timeout_s)
 {
     struct pollfd fds[2] = {{w->sock, POLLIN, 0}, {w->pidfd, POLLIN, 0}};
     nfds_t nfds = w->pidfd >= 0 ? 2 : 1;
     double deadline = now_s() + timeout_s;
-    if (spin_for(&w->spin, fds, nfds, now_ns() + (int64_t)(timeout_s * 1e9)))
-        return 1;
     for (;;) {
         double left = deadline - now_s();
         int ms = left > 0 ? (int)(left * 1000.0) + 1 : 0;
@@ -544,6 +625,9 @@ static int spawn(iso *w)
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return -1;
     fflush(NULL); /* a target calling exit() must not flush our buffers */
+    handshake *hs = handshake_of(&w->a);
+    atomic_store(&hs->worker_asleep, 0); /* a dead worker's flag */
+    atomic_store(&hs->parent_asleep, 0);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -698,7 +782,7 @@ static xc__call_status classify_fault(const iso *w, const reply *r,
     const arena *a = &w->a;
     uintptr_t base = (uintptr_t)a->base, addr = r->addr;
     size_t off = addr - base;
-    if (addr >= base && off >= a->page && off < 2 * a->page)
+    if (addr >= base && off >= 2 * a->page && off < 3 * a->page)
         return xc__exec_result(res, XC__CALL_WROTE_OUTSIDE, 0,
                                "%s %zu bytes before the gradient buffer",
                                access_word(r->access),
@@ -739,27 +823,83 @@ static xc__call_status classify_death(int st, xc__call_result *res)
 
 /* ---- parent: one call ----------------------------------------------- */
 
-static int send_go(iso *w)
+/* Whether the worker has exited (its pidfd is readable); without a pidfd
+ * the ring below finds out (EPIPE). */
+static int worker_exited(const iso *w)
 {
-    char go = 1;
-    return send(w->sock, &go, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+    struct pollfd p = {w->pidfd, POLLIN, 0};
+    return w->pidfd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+/* Publish the prepared request; ring when the worker sleeps, or always
+ * without a pidfd (the ring then tells a dead worker). */
+static int post_request(iso *w)
+{
+    handshake *hs = handshake_of(&w->a);
+    w->posted = atomic_load(&hs->req_seq) + 1;
+    int asleep = publish(&hs->req_seq, w->posted, &hs->worker_asleep);
+    return asleep || w->pidfd < 0 ? ring(w->sock) : 0;
 }
 
 /* Start the call; a worker that died between calls is replaced once. */
 static int start_call(iso *w, xc__call_result *res)
 {
-    if (send_go(w) == 0)
+    if (!worker_exited(w) && post_request(w) == 0)
         return 0;
     reap(w, 1);
     if (ensure_worker(w, res) != 0)
         return -1;
-    if (send_go(w) == 0)
+    if (post_request(w) == 0)
         return 0;
     int err = errno;
     reap(w, 1);
     xc__exec_result(res, XC__CALL_HARNESS_ERROR, err,
                     "cannot reach the worker: %s", strerror(err));
     return -1;
+}
+
+/* After a wake-up with FDS' events: whether the worker has ended (its
+ * process exited or its end of the socket closed). Reads the bells. */
+static int worker_ended(const iso *w, const struct pollfd *fds, nfds_t nfds)
+{
+    if (nfds > 1 && (fds[1].revents & POLLIN))
+        return 1;
+    for (;;) {
+        char bells[16];
+        ssize_t n = recv(w->sock, bells, sizeof bells, MSG_DONTWAIT);
+        if (n == 0)
+            return 1;
+        if (n < 0)
+            return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+    }
+}
+
+/* Wait for the answer to the call in flight: 1 when it is in the
+ * handshake page, 2 when the worker ended without one, 0 on timeout, -1
+ * on error. The spin counts toward the timeout. */
+static int wait_reply(iso *w, double timeout_s)
+{
+    handshake *hs = handshake_of(&w->a);
+    int64_t deadline = now_ns() + (int64_t)(timeout_s * 1e9);
+    if (spin_until(&w->spin, &hs->rep_seq, w->posted, deadline))
+        return 1;
+    struct pollfd fds[2] = {{w->sock, POLLIN, 0}, {w->pidfd, POLLIN, 0}};
+    nfds_t nfds = w->pidfd >= 0 ? 2 : 1;
+    for (;;) {
+        if (ready_before_sleep(&hs->parent_asleep, &hs->rep_seq, w->posted))
+            return 1;
+        int64_t left = deadline - now_ns();
+        int n = poll(fds, nfds, left > 0 ? (int)(left / 1000000) + 1 : 0);
+        atomic_store(&hs->parent_asleep, 0);
+        if (atomic_load(&hs->rep_seq) >= w->posted)
+            return 1;
+        if (n < 0 && errno != EINTR)
+            return -1;
+        if (n > 0 && worker_ended(w, fds, nfds))
+            return 2;
+        if (n == 0 && now_ns() >= deadline)
+            return 0;
+    }
 }
 
 /* After an event EV without a normal reply: end the worker, say why. */
@@ -792,8 +932,10 @@ static int round_trip(iso *w, reply *r, xc__call_result *res)
     memset(r, 0, sizeof *r);
     if (start_call(w, res) != 0)
         return -1;
-    int ev = wait_event(w, w->head.timeout_s);
-    if (ev > 0 && read_reply(w, r) == 0 && r->kind == REPLY_DONE)
+    int ev = wait_reply(w, w->head.timeout_s);
+    if (ev == 1)
+        *r = handshake_of(&w->a)->rep;
+    if (ev == 1 && r->kind == REPLY_DONE)
         return 0;
     settle(w, ev, r, res);
     return -1;

@@ -681,6 +681,36 @@ START_TEST(many_calls_one_worker)
 }
 END_TEST
 
+/* toy_grad after 2 ms: longer than either side spins (SPIN_NS). */
+static int t_slow(const xc_problem *p, void *g, void *c)
+{
+    struct timespec nap = {0, 2000000};
+    nanosleep(&nap, NULL);
+    return toy_grad(p, g, c);
+}
+
+/* The handshake's sleeping path, both ways: each call outlasts the
+ * parent's spin (it sleeps, and the worker must ring it), and the pause
+ * between calls outlasts the worker's (it sleeps, and the parent must
+ * ring it). A lost wake-up would leave a side asleep until the call's
+ * 2 s timeout: a hang, and this test fails. */
+START_TEST(slow_calls_wake_the_sleeping_side)
+{
+    xc_dtype t = dtype_of(_i);
+    xc_target tg = make_target(t, t_slow);
+    xc__exec *ex = make_exec(&tg, 0, 2);
+    xc__case *c = make_case(t, N, H, LD);
+    for (int k = 0; k < 20; k++) {
+        assert_good_call(ex, c, t);
+        struct timespec nap = {0, 2000000};
+        nanosleep(&nap, NULL);
+    }
+    ck_assert_uint_eq(xc__exec_restarts(ex), 1);
+    xc__case_free(c);
+    xc__exec_free(ex);
+}
+END_TEST
+
 /* ---- what the target sees ------------------------------------------- */
 
 typedef struct seen {
@@ -899,6 +929,7 @@ static TCase *isolated_case(void)
     tcase_add_loop_test(tc, worker_dead_between_calls, 0, 2);
     tcase_add_loop_test(tc, free_reaps_and_closes, 0, 2);
     tcase_add_loop_test(tc, many_calls_one_worker, 0, 2);
+    tcase_add_loop_test(tc, slow_calls_wake_the_sleeping_side, 0, 2);
     tcase_add_test(tc, no_orphan_worker);
     return tc;
 }
