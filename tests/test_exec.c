@@ -711,6 +711,39 @@ START_TEST(slow_calls_wake_the_sleeping_side)
 }
 END_TEST
 
+/* toy_grad after a pause of 0 to 124 us, a different one each call: the
+ * answers land before, near and after the end of the parent's spin. */
+static int t_jitter(const xc_problem *p, void *g, void *c)
+{
+    static unsigned k;
+    struct timespec nap = {0, (long)(k++ * 37 % 125) * 1000};
+    nanosleep(&nap, NULL);
+    return toy_grad(p, g, c);
+}
+
+/* Calls whose answers and next requests come at every moment around the
+ * spins' end, where a side may take its sleeping flag back as the other
+ * rings it: a ring left unread must only wake a side early, never pass
+ * for a worker that died (an earlier shared-page protocol made that
+ * mistake under ASan) nor leave a side asleep. */
+START_TEST(calls_around_the_spin_budget)
+{
+    xc_dtype t = dtype_of(_i);
+    xc_target tg = make_target(t, t_jitter);
+    xc__exec *ex = make_exec(&tg, 0, 2);
+    xc__case *c = make_case(t, N, H, LD);
+    for (int k = 0; k < 3000; k++) {
+        assert_good_call(ex, c, t);
+        struct timespec nap = {0, (long)(k * 53 % 125) * 1000};
+        if (k % 3)
+            nanosleep(&nap, NULL);
+    }
+    ck_assert_uint_eq(xc__exec_restarts(ex), 1);
+    xc__case_free(c);
+    xc__exec_free(ex);
+}
+END_TEST
+
 /* ---- what the target sees ------------------------------------------- */
 
 typedef struct seen {
@@ -930,6 +963,7 @@ static TCase *isolated_case(void)
     tcase_add_loop_test(tc, free_reaps_and_closes, 0, 2);
     tcase_add_loop_test(tc, many_calls_one_worker, 0, 2);
     tcase_add_loop_test(tc, slow_calls_wake_the_sleeping_side, 0, 2);
+    tcase_add_loop_test(tc, calls_around_the_spin_budget, 0, 2);
     tcase_add_test(tc, no_orphan_worker);
     return tc;
 }
