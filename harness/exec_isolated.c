@@ -57,6 +57,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -144,6 +145,9 @@ typedef struct handshake {
     reply rep;                             /* the answer to request rep_seq */
 } handshake;
 _Static_assert(sizeof(handshake) <= 4096, "the handshake fits the smallest page");
+/* Shared between processes and used in the fault handler: lock-free only. */
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2 &&
+               ATOMIC_INT_LOCK_FREE == 2, "the handshake's atomics are lock-free");
 
 typedef struct iso {
     xc__exec head;
@@ -156,7 +160,8 @@ typedef struct iso {
     unsigned char *buf[R_COUNT]; /* this call's buffers (right-aligned) */
     size_t bytes[R_COUNT];
     unsigned char *zone;
-    uint64_t posted; /* sequence number of the call in flight */
+    uint64_t posted; /* sequence number of the call in flight, kept here:
+                        the handshake page is writable by the target */
 } iso;
 
 /* ---- arena ---------------------------------------------------------- */
@@ -314,7 +319,7 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Watch *SEQ, without a system call, until it reaches WANT, for up to
+/* Watch *SEQ, without a system call, until it equals WANT, for up to
  * SPIN_NS (and not past DEADLINE_NS) when S lets this wait spin: 1 when
  * it did, 0 when the caller is to sleep. */
 static int spin_until(spinner *s, _Atomic uint64_t *seq, uint64_t want,
@@ -327,7 +332,7 @@ static int spin_until(spinner *s, _Atomic uint64_t *seq, uint64_t want,
         end = deadline_ns;
     int ready = 0;
     for (unsigned i = 1; !ready; i++) {
-        ready = atomic_load(seq) >= want;
+        ready = atomic_load(seq) == want;
         cpu_relax();
         if (!ready && i % 64 == 0 && now_ns() >= end)
             break;
@@ -337,13 +342,15 @@ static int spin_until(spinner *s, _Atomic uint64_t *seq, uint64_t want,
 }
 
 /* Before sleeping: say so in *ASLEEP, then look at *SEQ once more (the
- * waiter's half of the handshake's Dekker order). 1 when it reached WANT
- * meanwhile: then the caller does not sleep, and the flag is down again. */
+ * waiter's half of the handshake's Dekker order). 1 when it equals WANT
+ * meanwhile: then the caller does not sleep, and the flag is down again.
+ * Equality, not order: each side expects exactly the next number (a
+ * target scribbling on the page can delay a call, never complete one). */
 static int ready_before_sleep(_Atomic int *asleep, _Atomic uint64_t *seq,
                               uint64_t want)
 {
     atomic_store(asleep, 1);
-    if (atomic_load(seq) < want)
+    if (atomic_load(seq) != want)
         return 0;
     atomic_store(asleep, 0);
     return 1;
@@ -357,10 +364,14 @@ static int publish(_Atomic uint64_t *seq, uint64_t value, _Atomic int *other_asl
     return atomic_load(other_asleep);
 }
 
+/* Without blocking: a full socket means bells the other side has yet to
+ * read, one of which will wake it. */
 static int ring(int sock)
 {
     char bell = 1;
-    return send(sock, &bell, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+    if (send(sock, &bell, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
+        return 0;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
 }
 
 /* ---- worker --------------------------------------------------------- */
@@ -524,7 +535,7 @@ static int await_request(handshake *hs, int sock, spinner *sp, uint64_t want)
         atomic_store(&hs->worker_asleep, 0);
         if (n == 0 || (n < 0 && errno != EINTR))
             return -1;
-        if (atomic_load(&hs->req_seq) >= want)
+        if (atomic_load(&hs->req_seq) == want)
             return 0;
     }
 }
@@ -628,6 +639,8 @@ static int spawn(iso *w)
     handshake *hs = handshake_of(&w->a);
     atomic_store(&hs->worker_asleep, 0); /* a dead worker's flag */
     atomic_store(&hs->parent_asleep, 0);
+    atomic_store(&hs->req_seq, w->posted); /* the new worker starts here */
+    atomic_store(&hs->rep_seq, w->posted);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -836,8 +849,7 @@ static int worker_exited(const iso *w)
 static int post_request(iso *w)
 {
     handshake *hs = handshake_of(&w->a);
-    w->posted = atomic_load(&hs->req_seq) + 1;
-    int asleep = publish(&hs->req_seq, w->posted, &hs->worker_asleep);
+    int asleep = publish(&hs->req_seq, ++w->posted, &hs->worker_asleep);
     return asleep || w->pidfd < 0 ? ring(w->sock) : 0;
 }
 
@@ -859,7 +871,8 @@ static int start_call(iso *w, xc__call_result *res)
 }
 
 /* After a wake-up with FDS' events: whether the worker has ended (its
- * process exited or its end of the socket closed). Reads the bells. */
+ * process exited or its end of the socket closed). Reads the bells, so
+ * that the next sleep does not end at once on this one. */
 static int worker_ended(const iso *w, const struct pollfd *fds, nfds_t nfds)
 {
     if (nfds > 1 && (fds[1].revents & POLLIN))
@@ -874,13 +887,38 @@ static int worker_ended(const iso *w, const struct pollfd *fds, nfds_t nfds)
     }
 }
 
+/* TIMEOUT_S from now, in now_ns() time; far timeouts saturate. */
+static int64_t deadline_after(double timeout_s)
+{
+    const double far_ns = 0x1p61; /* 73 years, and no overflow below */
+    double ns = timeout_s * 1e9;
+    return now_ns() + (int64_t)(ns < far_ns ? ns : far_ns);
+}
+
+/* Milliseconds for poll() until DEADLINE_NS, at least 1 before it. */
+static int poll_ms(int64_t deadline_ns)
+{
+    int64_t left = deadline_ns - now_ns();
+    if (left <= 0)
+        return 0;
+    int64_t ms = left / 1000000 + 1;
+    return ms < INT_MAX ? (int)ms : INT_MAX;
+}
+
+/* Whether the worker has answered the call in flight: its number equals
+ * ours exactly (a target scribbling on the page cannot pass for one). */
+static int answered(const iso *w)
+{
+    return atomic_load(&handshake_of(&w->a)->rep_seq) == w->posted;
+}
+
 /* Wait for the answer to the call in flight: 1 when it is in the
  * handshake page, 2 when the worker ended without one, 0 on timeout, -1
  * on error. The spin counts toward the timeout. */
 static int wait_reply(iso *w, double timeout_s)
 {
     handshake *hs = handshake_of(&w->a);
-    int64_t deadline = now_ns() + (int64_t)(timeout_s * 1e9);
+    int64_t deadline = deadline_after(timeout_s);
     if (spin_until(&w->spin, &hs->rep_seq, w->posted, deadline))
         return 1;
     struct pollfd fds[2] = {{w->sock, POLLIN, 0}, {w->pidfd, POLLIN, 0}};
@@ -888,16 +926,19 @@ static int wait_reply(iso *w, double timeout_s)
     for (;;) {
         if (ready_before_sleep(&hs->parent_asleep, &hs->rep_seq, w->posted))
             return 1;
-        int64_t left = deadline - now_ns();
-        int n = poll(fds, nfds, left > 0 ? (int)(left / 1000000) + 1 : 0);
+        int n = poll(fds, nfds, poll_ms(deadline));
+        int poll_errno = errno;
         atomic_store(&hs->parent_asleep, 0);
-        if (atomic_load(&hs->rep_seq) >= w->posted)
+        int ended = n > 0 && worker_ended(w, fds, nfds);
+        if (answered(w))
             return 1;
-        if (n < 0 && errno != EINTR)
+        if (n < 0 && poll_errno != EINTR) {
+            errno = poll_errno;
             return -1;
-        if (n > 0 && worker_ended(w, fds, nfds))
+        }
+        if (ended)
             return 2;
-        if (n == 0 && now_ns() >= deadline)
+        if (now_ns() >= deadline)
             return 0;
     }
 }

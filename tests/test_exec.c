@@ -744,6 +744,22 @@ START_TEST(calls_around_the_spin_budget)
 }
 END_TEST
 
+/* `--timeout` takes any positive number: a timeout of centuries is no
+ * timeout, never an overflow (in nanoseconds or poll()'s milliseconds)
+ * that would end the wait at once. The slow target makes the parent
+ * sleep with that timeout. */
+START_TEST(far_timeout_waits)
+{
+    xc_dtype t = dtype_of(_i);
+    xc_target tg = make_target(t, t_slow);
+    xc__exec *ex = make_exec(&tg, 0, 1e12);
+    xc__case *c = make_case(t, N, H, LD);
+    assert_good_call(ex, c, t);
+    xc__case_free(c);
+    xc__exec_free(ex);
+}
+END_TEST
+
 /* ---- what the target sees ------------------------------------------- */
 
 typedef struct seen {
@@ -964,6 +980,7 @@ static TCase *isolated_case(void)
     tcase_add_loop_test(tc, many_calls_one_worker, 0, 2);
     tcase_add_loop_test(tc, slow_calls_wake_the_sleeping_side, 0, 2);
     tcase_add_loop_test(tc, calls_around_the_spin_budget, 0, 2);
+    tcase_add_loop_test(tc, far_timeout_waits, 0, 2);
     tcase_add_test(tc, no_orphan_worker);
     return tc;
 }
