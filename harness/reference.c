@@ -183,7 +183,7 @@ static long double softmax_row(const xc__case *c, size_t r, size_t argmax,
     long double others = xc__softmax_numerators(c->logits + r * c->ld, c->classes,
                                                 (double)row->max, argmax,
                                                 out->grad + r * c->classes, total);
-    row->log_sum = log1pl(others);
+    row->log_sum = others == 0 ? 0.0L : log1pl(others); /* log1pl(+0) is +0 */
     return 1.0L + others;
 }
 

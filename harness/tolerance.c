@@ -245,7 +245,6 @@ int xc__bounds_compute_in(const xc__case *c, const xc__ref *ref, double factor,
                                                            : ROWS_PER_SWITCH;
         bounds_rows(c, ref, first, count, f, max_weight, out);
     }
-    out->loss = xc__loss_bound(c, ref, factor, 0);
     return 0;
 }
 

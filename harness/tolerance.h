@@ -40,7 +40,6 @@
 typedef struct xc__bounds {
     double *grad;           /* batch * classes absolute bounds, rounded up to
                                double (reference.h); +inf = vacuous */
-    long double loss;       /* absolute bound on the reduced loss */
     double u;               /* unit roundoff of the dtype */
     double min_normal;
     xc__pool *pool;         /* where grad came from (NULL: malloc) */
@@ -56,7 +55,10 @@ int xc__bounds_compute_in(const xc__case *c, const xc__ref *ref, double factor,
 void xc__bounds_free(xc__bounds *b);
 
 /* Absolute bound on the target's error in the reduced loss of C, valid for
- * logits moved by at most SLACK from C's (finite differences). */
+ * logits moved by at most SLACK from C's (finite differences); SLACK 0:
+ * at C itself (reference_loss). Not part of xc__bounds: only the base
+ * case's loss is checked, and its variants need their gradients' bounds
+ * alone. */
 long double xc__loss_bound(const xc__case *c, const xc__ref *ref, double factor,
                            double slack);
 
