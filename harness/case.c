@@ -13,39 +13,64 @@ static int mul_overflows(size_t a, size_t b, size_t *out)
     return 0;
 }
 
-static void *alloc_array(size_t count, size_t size)
+/* Bytes up to and past an array of COUNT elements of SIZE bytes that
+ * starts at *AT, which moves to the next 16-byte boundary after it; -1 on
+ * overflow. */
+static int place_array(size_t *at, size_t count, size_t size)
 {
-    return calloc(count ? count : 1, size);
+    size_t bytes;
+    if (mul_overflows(count, size, &bytes) || bytes > SIZE_MAX - *at - 15)
+        return -1;
+    *at = (*at + bytes + 15) / 16 * 16;
+    return 0;
+}
+
+/* The case and its arrays in one zeroed block: one allocation per case
+ * instead of four (the fuzzer decodes a case per input and builds
+ * variants of it). Offsets of the arrays in OFF: logits, labels or probs,
+ * weights. */
+static xc__case *case_block(size_t values, size_t batch, size_t classes,
+                            xc__label_kind kind, int with_weights, size_t off[3])
+{
+    size_t at = (sizeof(xc__case) + 15) / 16 * 16;
+    off[0] = at;
+    if (place_array(&at, values, sizeof(double)))
+        return NULL;
+    off[1] = at;
+    if (kind == XC__LABELS_INDEX ? place_array(&at, batch, sizeof(int64_t))
+                                 : place_array(&at, values, sizeof(double)))
+        return NULL;
+    off[2] = at;
+    if (with_weights && place_array(&at, classes, sizeof(double)))
+        return NULL;
+    return calloc(1, at);
 }
 
 xc__case *xc__case_new(xc_dtype dtype, size_t batch, size_t classes, size_t ld,
                        xc__label_kind kind, int with_weights)
 {
-    size_t values;
+    size_t values, off[3];
     if (batch == 0 || classes == 0 || ld < classes)
         return NULL;
     if (mul_overflows(batch, ld, &values) || values > SIZE_MAX / sizeof(double))
         return NULL;
-    xc__case *c = calloc(1, sizeof *c);
+    xc__case *c = case_block(values, batch, classes, kind, with_weights, off);
     if (!c)
         return NULL;
+    unsigned char *block = (unsigned char *)c;
     c->dtype = dtype;
     c->batch = batch;
     c->classes = classes;
     c->ld = ld;
     c->label_kind = kind;
-    c->logits = alloc_array(values, sizeof(double));
+    c->in_block = 1;
+    c->logits = (double *)(void *)(block + off[0]);
     if (kind == XC__LABELS_INDEX)
-        c->labels = alloc_array(batch, sizeof(int64_t));
+        c->labels = (int64_t *)(void *)(block + off[1]);
     else
-        c->probs = alloc_array(values, sizeof(double));
+        c->probs = (double *)(void *)(block + off[1]);
     if (with_weights)
-        c->weights = alloc_array(classes, sizeof(double));
-    if (!c->logits || (kind == XC__LABELS_INDEX ? !c->labels : !c->probs) ||
-        (with_weights && !c->weights)) {
-        xc__case_free(c);
-        return NULL;
-    }
+        c->weights = (double *)(void *)(block + off[2]);
     return c;
 }
 
@@ -111,10 +136,21 @@ void xc__case_copy_settings(xc__case *dst, const xc__case *src)
     dst->index = src->index;
 }
 
+void xc__case_drop_weights(xc__case *c)
+{
+    if (!c->in_block)
+        xc__pool_put(c->pool, c->weights);
+    c->weights = NULL;
+}
+
 void xc__case_free(xc__case *c)
 {
     if (!c)
         return;
+    if (c->in_block) {
+        free(c);
+        return;
+    }
     xc__pool_put(c->pool, c->weights);
     xc__pool_put(c->pool, c->probs);
     xc__pool_put(c->pool, c->labels);

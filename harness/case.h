@@ -36,8 +36,10 @@ typedef struct xc__case {
     /* Provenance: the case is a pure function of (seed, index). */
     uint64_t seed;
     uint64_t index;
-    /* Where the arrays came from (xc__case_clone_in); NULL: malloc. */
+    /* Where the arrays came from (xc__case_clone_in); NULL: malloc, in
+     * the same block as the case itself when IN_BLOCK (xc__case_new). */
     xc__pool *pool;
+    int in_block;
 } xc__case;
 
 /* Allocate a zero-filled case of the given shape; arrays for labels or probs
@@ -46,6 +48,8 @@ typedef struct xc__case {
 xc__case *xc__case_new(xc_dtype dtype, size_t batch, size_t classes, size_t ld,
                        xc__label_kind kind, int with_weights);
 xc__case *xc__case_clone(const xc__case *c);
+/* Remove C's class weights (freed with the case when they share its block). */
+void xc__case_drop_weights(xc__case *c);
 /* A clone whose arrays come from POOL (and go back there when freed). */
 xc__case *xc__case_clone_in(const xc__case *c, xc__pool *pool);
 void xc__case_free(xc__case *c);

@@ -248,8 +248,7 @@ static xc__case *with_ld(const xc__case *c, size_t ld)
 
 static void drop_weights(xc__case *d)
 {
-    free(d->weights);
-    d->weights = NULL;
+    xc__case_drop_weights(d);
 }
 
 static void drop_ignore_index(xc__case *d)
