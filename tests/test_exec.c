@@ -555,8 +555,9 @@ START_TEST(arena_grows_and_stays_guarded)
 }
 END_TEST
 
-/* The worker dies while idle: the next send gets EPIPE (no SIGPIPE kills
- * this process) and the call goes to a fresh worker. */
+/* The worker dies while idle: the next call finds it gone (its pidfd, or
+ * without one the ring's EPIPE; no SIGPIPE kills this process) and goes
+ * to a fresh worker. */
 START_TEST(worker_dead_between_calls)
 {
     xc_dtype t = dtype_of(_i);
@@ -681,12 +682,55 @@ START_TEST(many_calls_one_worker)
 }
 END_TEST
 
+static void nap_us(long us)
+{
+    struct timespec nap = {us / 1000000, us % 1000000 * 1000};
+    nanosleep(&nap, NULL);
+}
+
 /* toy_grad after 2 ms: longer than either side spins (SPIN_NS). */
 static int t_slow(const xc_problem *p, void *g, void *c)
 {
-    struct timespec nap = {0, 2000000};
-    nanosleep(&nap, NULL);
+    nap_us(2000);
     return toy_grad(p, g, c);
+}
+
+/* toy_grad after a pause of 0 to 124 us, a different one each call: the
+ * answers land before, near and after the end of the parent's spin. */
+static int t_jitter(const xc_problem *p, void *g, void *c)
+{
+    static unsigned k;
+    nap_us((long)(k++ * 37 % 125));
+    return toy_grad(p, g, c);
+}
+
+static long pause_2ms(int k)
+{
+    (void)k;
+    return 2000;
+}
+
+/* 0 to 124 us, and none every third call. */
+static long pause_jitter(int k)
+{
+    return k % 3 ? (long)(k * 53 % 125) : 0;
+}
+
+/* CALLS good calls of TARGET in one worker, each with a timeout of
+ * TIMEOUT s, the harness pausing PAUSE(k) us after call k. */
+static void paced_calls(xc_dtype t, xc_grad_fn target, double timeout, int calls,
+                        long (*pause)(int))
+{
+    xc_target tg = make_target(t, target);
+    xc__exec *ex = make_exec(&tg, 0, timeout);
+    xc__case *c = make_case(t, N, H, LD);
+    for (int k = 0; k < calls; k++) {
+        assert_good_call(ex, c, t);
+        nap_us(pause(k));
+    }
+    ck_assert_uint_eq(xc__exec_restarts(ex), 1);
+    xc__case_free(c);
+    xc__exec_free(ex);
 }
 
 /* The handshake's sleeping path, both ways: each call outlasts the
@@ -696,30 +740,9 @@ static int t_slow(const xc_problem *p, void *g, void *c)
  * 2 s timeout: a hang, and this test fails. */
 START_TEST(slow_calls_wake_the_sleeping_side)
 {
-    xc_dtype t = dtype_of(_i);
-    xc_target tg = make_target(t, t_slow);
-    xc__exec *ex = make_exec(&tg, 0, 2);
-    xc__case *c = make_case(t, N, H, LD);
-    for (int k = 0; k < 20; k++) {
-        assert_good_call(ex, c, t);
-        struct timespec nap = {0, 2000000};
-        nanosleep(&nap, NULL);
-    }
-    ck_assert_uint_eq(xc__exec_restarts(ex), 1);
-    xc__case_free(c);
-    xc__exec_free(ex);
+    paced_calls(dtype_of(_i), t_slow, 2, 20, pause_2ms);
 }
 END_TEST
-
-/* toy_grad after a pause of 0 to 124 us, a different one each call: the
- * answers land before, near and after the end of the parent's spin. */
-static int t_jitter(const xc_problem *p, void *g, void *c)
-{
-    static unsigned k;
-    struct timespec nap = {0, (long)(k++ * 37 % 125) * 1000};
-    nanosleep(&nap, NULL);
-    return toy_grad(p, g, c);
-}
 
 /* Calls whose answers and next requests come at every moment around the
  * spins' end, where a side may take its sleeping flag back as the other
@@ -728,19 +751,7 @@ static int t_jitter(const xc_problem *p, void *g, void *c)
  * mistake under ASan) nor leave a side asleep. */
 START_TEST(calls_around_the_spin_budget)
 {
-    xc_dtype t = dtype_of(_i);
-    xc_target tg = make_target(t, t_jitter);
-    xc__exec *ex = make_exec(&tg, 0, 2);
-    xc__case *c = make_case(t, N, H, LD);
-    for (int k = 0; k < 3000; k++) {
-        assert_good_call(ex, c, t);
-        struct timespec nap = {0, (long)(k * 53 % 125) * 1000};
-        if (k % 3)
-            nanosleep(&nap, NULL);
-    }
-    ck_assert_uint_eq(xc__exec_restarts(ex), 1);
-    xc__case_free(c);
-    xc__exec_free(ex);
+    paced_calls(dtype_of(_i), t_jitter, 2, 3000, pause_jitter);
 }
 END_TEST
 
@@ -750,13 +761,7 @@ END_TEST
  * sleep with that timeout. */
 START_TEST(far_timeout_waits)
 {
-    xc_dtype t = dtype_of(_i);
-    xc_target tg = make_target(t, t_slow);
-    xc__exec *ex = make_exec(&tg, 0, 1e12);
-    xc__case *c = make_case(t, N, H, LD);
-    assert_good_call(ex, c, t);
-    xc__case_free(c);
-    xc__exec_free(ex);
+    paced_calls(dtype_of(_i), t_slow, 1e12, 1, pause_2ms);
 }
 END_TEST
 
