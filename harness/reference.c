@@ -139,8 +139,10 @@ static void row_linear(const xc__case *c, size_t r, long double *Y,
     size_t first, end;
     labelled_span(c, r, &first, &end);
     if (c->label_kind == XC__LABELS_INDEX) {
-        /* One term at most, v y = 1: the sums below would give it exactly
-         * (a sum of one term, infinite or not, is that term). */
+        /* One term at most, v y = 1: the sums below would give that term
+         * (infinite or not), but for a -0 logit, which they make +0; lin
+         * only enters Y lse - lin, with lse never -0, and lin_abs goes
+         * through fabsl, so the sign of that zero shows nowhere. */
         *Y = 1.0L;
         *lin = end > first ? (long double)z[first] : 0.0L;
         *lin_abs = fabsl(*lin);
