@@ -8,7 +8,8 @@
  *            executor: reference, every property, FD, all their calls;
  *   isolated the same with the isolated executor (forked worker, guard
  *            pages, timeouts: what `xentcheck run` uses);
- *   ratios   inline / grad and isolated / grad.
+ *   ratios   inline / grad and isolated / grad, each the median of the
+ *            ratios of rounds that time the three side by side.
  *   oracle   after each table, the time per class of the fast reference
  *            and of its bounds at H = 1000 (or --max-h).
  *   memory   peak memory of one isolated check, in a fresh process: the
@@ -88,37 +89,49 @@ static xc__case *make_case(xc_dtype dtype, size_t classes)
 }
 
 /* The target's own gradient, called directly on buffers of its dtype. */
-static double time_grad(const xc_target *t, const xc__case *c, size_t reps)
+typedef struct direct_call {
+    const xc_target *t;
+    xc_problem p;
+    void *z, *g;
+} direct_call;
+
+static int direct_open(direct_call *d, const xc_target *t, const xc__case *c)
 {
     size_t es = xc__dtype_size(t->dtype), n = c->classes;
-    void *z = malloc(n * es), *g = malloc(n * es);
-    double *v = malloc(reps * sizeof *v), med = -1;
-    if (z && g && v) {
-        for (size_t k = 0; k < n; k++) {
-            if (t->dtype == XC_F32)
-                ((float *)z)[k] = (float)c->logits[k];
-            else
-                ((double *)z)[k] = c->logits[k];
-        }
-        xc_problem p = { .dtype = t->dtype, .batch = 1, .classes = n, .ld = n,
-                         .logits = z, .labels = c->labels,
-                         .reduction = XC_REDUCE_SUM, .ignore_index = -100 };
-        t->grad(&p, g, t->ctx);   /* warm the caches and the pages */
-        for (size_t r = 0; r < reps; r++) {
-            double t0 = now_seconds();
-            t->grad(&p, g, t->ctx);
-            v[r] = now_seconds() - t0;
-        }
-        med = median(v, reps);
+    *d = (direct_call){ .t = t, .z = malloc(n * es), .g = malloc(n * es) };
+    if (!d->z || !d->g)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        if (t->dtype == XC_F32)
+            ((float *)d->z)[k] = (float)c->logits[k];
+        else
+            ((double *)d->z)[k] = c->logits[k];
     }
-    free(z);
-    free(g);
-    free(v);
-    return med;
+    d->p = (xc_problem){ .dtype = t->dtype, .batch = 1, .classes = n, .ld = n,
+                         .logits = d->z, .labels = c->labels,
+                         .reduction = XC_REDUCE_SUM, .ignore_index = -100 };
+    return 0;
+}
+
+/* One call, after an untimed one: the floor is the call with warm caches
+ * and pages, not one that follows a check's other work. */
+static double direct_time(direct_call *d)
+{
+    d->t->grad(&d->p, d->g, d->t->ctx);
+    double t0 = now_seconds();
+    d->t->grad(&d->p, d->g, d->t->ctx);
+    return now_seconds() - t0;
+}
+
+static void direct_close(direct_call *d)
+{
+    free(d->z);
+    free(d->g);
 }
 
 typedef struct counts {
     size_t failures;
+    double worst;
 } counts;
 
 static void on_fail(void *ctx, const char *property, const xc__case *c, const char *msg)
@@ -129,29 +142,89 @@ static void on_fail(void *ctx, const char *property, const xc__case *c, const ch
     ((counts *)ctx)->failures++;
 }
 
-/* Median time of the full check of C; *FAILURES the violations seen. */
-static double time_check(const xc_target *t, const xc__case *c, int inline_mode,
-                         size_t reps, size_t *failures)
+/* The worst errors, as `xentcheck run` collects them for its report: the
+ * base comparison then tracks the worst element (xc__prop_compare) rather
+ * than only testing that every element is within its bound. */
+static void on_accuracy(void *ctx, const xc__case *c, double worst_scaled,
+                        double worst_ratio, size_t elements)
 {
-    counts k = { 0 };
+    (void)c;
+    ((counts *)ctx)->worst = worst_scaled + worst_ratio + (double)elements;
+}
+
+/* A full check of a case through one executor. */
+typedef struct checker {
+    counts k;
+    xc__prop_env env;
+} checker;
+
+static int checker_open(checker *ck, const xc_target *t, int inline_mode)
+{
     xc__exec_config ec = { .inline_mode = inline_mode, .timeout_s = 60 };
-    xc__prop_env env = { .target = t, .tol_factor = 1,
-                         .sink = { on_fail, NULL, NULL, &k } };
-    double *v = malloc(reps * sizeof *v), med = -1;
-    env.exec = xc__exec_new(t, &ec);
-    if (env.exec && v) {
-        xc__props_run_case(&env, c);   /* warm-up */
-        for (size_t r = 0; r < reps && !env.harness_error; r++) {
-            double t0 = now_seconds();
-            xc__props_run_case(&env, c);
-            v[r] = now_seconds() - t0;
-        }
-        med = env.harness_error ? -1 : median(v, reps);
+    *ck = (checker){ .env = { .target = t, .tol_factor = 1 } };
+    ck->env.sink = (xc__prop_sink){ on_fail, NULL, on_accuracy, &ck->k };
+    ck->env.exec = xc__exec_new(t, &ec);
+    return ck->env.exec ? 0 : -1;
+}
+
+/* The second of two checks in a row, as `xentcheck run` checks its cases
+ * back to back: the first brings the caches and the isolated worker to
+ * where the previous case leaves them there (a worker that saw no call
+ * for a while has gone to sleep, and the first call would pay its
+ * wake-up). */
+static double checker_time(checker *ck, const xc__case *c)
+{
+    xc__props_run_case(&ck->env, c);
+    double t0 = now_seconds();
+    xc__props_run_case(&ck->env, c);
+    return ck->env.harness_error ? -1 : now_seconds() - t0;
+}
+
+/* The medians of REPS rounds, each timing one gradient call, one inline
+ * check and one isolated check in turn, and the medians of the rounds'
+ * ratios check / call. Timed side by side, so that the ratios compare
+ * work done at the same speed of the machine: a VM's speed can drift by
+ * more than 1.5x within a minute, which would move a ratio of medians
+ * taken a minute apart by as much. */
+typedef struct timing {
+    double grad, inl, iso;          /* seconds */
+    double inl_ratio, iso_ratio;
+    size_t failures;
+} timing;
+
+static int time_rounds(const xc_target *t, const xc__case *c, size_t reps, timing *out)
+{
+    direct_call d;
+    checker in, iso;
+    double *v = malloc(5 * reps * sizeof *v);
+    int rc = v && direct_open(&d, t, c) == 0 && checker_open(&in, t, 1) == 0 &&
+             checker_open(&iso, t, 0) == 0 ? 0 : -1;
+    for (size_t r = 0; rc == 0 && r < reps; r++) {
+        v[r] = direct_time(&d);
+        v[reps + r] = checker_time(&in, c);
+        v[2 * reps + r] = checker_time(&iso, c);
+        v[3 * reps + r] = v[reps + r] / v[r];
+        v[4 * reps + r] = v[2 * reps + r] / v[r];
+        rc = v[reps + r] < 0 || v[2 * reps + r] < 0 ? -1 : 0;
     }
-    *failures = k.failures;
-    xc__exec_free(env.exec);
+    if (rc == 0)
+        *out = (timing){ median(v, reps), median(v + reps, reps), median(v + 2 * reps, reps),
+                         median(v + 3 * reps, reps), median(v + 4 * reps, reps),
+                         in.k.failures + iso.k.failures };
+    xc__exec_free(in.env.exec);
+    xc__exec_free(iso.env.exec);
+    direct_close(&d);
     free(v);
-    return med;
+    return rc;
+}
+
+/* One isolated check of C: 0, or -1 on a harness error. */
+static int check_once(const xc_target *t, const xc__case *c)
+{
+    checker ck;
+    int rc = checker_open(&ck, t, 0) == 0 && checker_time(&ck, c) >= 0 ? 0 : -1;
+    xc__exec_free(ck.env.exec);
+    return rc;
 }
 
 static double peak_mib(int who)
@@ -185,8 +258,7 @@ static int measure_memory(const xc_target *t, size_t h, int fd)
 {
     double m[3] = { own_peak_mib(), -1, -1 };
     xc__case *c = make_case(t->dtype, h);
-    size_t fails = 0;
-    if (m[0] >= 0 && c && time_check(t, c, 0, 1, &fails) >= 0) {
+    if (m[0] >= 0 && c && check_once(t, c) == 0) {
         m[1] = own_peak_mib();
         m[2] = peak_mib(RUSAGE_CHILDREN);
     }
@@ -237,20 +309,19 @@ static int peak_memory(const xc_target *t, size_t h, double *harness,
 
 static int bench_size(const xc_target *t, size_t h, double *base)
 {
-    size_t reps = reps_for(h), fails = 0, fails2 = 0;
     xc__case *c = make_case(t->dtype, h);
+    timing tm;
     if (!c)
         return -1;
-    double g = time_grad(t, c, reps);
-    double in = time_check(t, c, 1, reps, &fails);
-    double iso = time_check(t, c, 0, reps, &fails2);
+    int rc = time_rounds(t, c, reps_for(h), &tm);
     xc__case_free(c);
     double mem, worker;
-    if (g < 0 || in < 0 || iso < 0 || peak_memory(t, h, &mem, base, &worker) != 0)
+    if (rc != 0 || peak_memory(t, h, &mem, base, &worker) != 0)
         return -1;
     printf("%9zu %10.2f us %10.2f us %10.2f us %9.1f %9.1f %9.1f %8.1f %9.1f%s\n", h,
-           g * 1e6, in * 1e6, iso * 1e6, in / g, iso / g, mem, mem / problem_mib(t, h),
-           worker, fails + fails2 ? "  (the check failed: not a valid figure)" : "");
+           tm.grad * 1e6, tm.inl * 1e6, tm.iso * 1e6, tm.inl_ratio, tm.iso_ratio, mem,
+           mem / problem_mib(t, h), worker,
+           tm.failures ? "  (the check failed: not a valid figure)" : "");
     fflush(stdout);
     return 0;
 }

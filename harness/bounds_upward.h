@@ -40,4 +40,11 @@ typedef struct xc__upward_rows {
  * mode restored. */
 void xc__bounds_upward_rows(const xc__upward_rows *rows);
 
+/* The same with the AVX2 kernel (four classes at a time, the same bits)
+ * when USE_VECTOR and the build has it, else the scalar loop; for the
+ * tests that hold the two to each other. */
+void xc__bounds_upward_rows_with(int use_vector, const xc__upward_rows *rows);
+/* 1 when this machine and build run the AVX2 kernel. */
+int xc__bounds_have_vector(void);
+
 #endif

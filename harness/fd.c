@@ -80,9 +80,10 @@ static void row_direction(const xc__case *c, const xc__ref *ref, size_t r,
         /* an infinite z_k fails exact_step (its sum is not finite), a NaN too */
         int moved = (sign[i] != 0) & exact_step(c->dtype, z[k], h) &
                     (!halves || exact_step(c->dtype, z[k], h / 2));
-        d->delta[i] = moved ? (sign[i] > 0 ? h : -h) : 0;
-        lo = fmin(lo, d->delta[i]);
-        hi = fmax(hi, d->delta[i]);
+        double dk = moved ? (sign[i] > 0 ? h : -h) : 0;
+        d->delta[i] = dk;
+        lo = dk < lo ? dk : lo; /* dk is 0 or +-h: never NaN */
+        hi = dk > hi ? dk : hi;
         d->coords += (size_t)moved;
     }
     if (d->coords > before) {

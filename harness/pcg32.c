@@ -3,11 +3,9 @@
 
 #include <math.h>
 
-#define PCG32_MULT 6364136223846793005ULL
-
 static void step(xc__pcg32 *g)
 {
-    g->state = g->state * PCG32_MULT + g->inc;
+    g->state = g->state * XC__PCG32_MULT + g->inc;
 }
 
 void xc__pcg32_seed(xc__pcg32 *g, uint64_t initstate, uint64_t initseq)
@@ -19,40 +17,19 @@ void xc__pcg32_seed(xc__pcg32 *g, uint64_t initstate, uint64_t initseq)
     step(g);
 }
 
-uint32_t xc__pcg32_next(xc__pcg32 *g)
-{
-    uint64_t old = g->state;
-    step(g);
-    uint32_t xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
-    uint32_t rot = (uint32_t)(old >> 59);
-    return (xorshifted >> rot) | (xorshifted << ((32 - rot) & 31));
-}
-
 uint64_t xc__pcg32_next64(xc__pcg32 *g)
 {
     uint64_t hi = xc__pcg32_next(g);
     return (hi << 32) | xc__pcg32_next(g);
 }
 
-uint32_t xc__pcg32_below(xc__pcg32 *g, uint32_t bound)
-{
-    /* Reject the low values that would make some results more likely. */
-    uint32_t threshold = (uint32_t)(-bound) % bound;
-    for (;;) {
-        uint32_t r = xc__pcg32_next(g);
-        if (r >= threshold)
-            return r % bound;
-    }
-}
-
 uint64_t xc__pcg32_below64(xc__pcg32 *g, uint64_t bound)
 {
     if (bound <= UINT32_MAX)
         return xc__pcg32_below(g, (uint32_t)bound);
-    uint64_t threshold = (uint64_t)(-bound) % bound;
     for (;;) {
         uint64_t r = xc__pcg32_next64(g);
-        if (r >= threshold)
+        if (r >= bound || r >= (uint64_t)(-bound) % bound)
             return r % bound;
     }
 }

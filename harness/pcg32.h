@@ -12,11 +12,36 @@ typedef struct xc__pcg32 {
     uint64_t inc;   /* always odd */
 } xc__pcg32;
 
+#define XC__PCG32_MULT 6364136223846793005ULL
+
 void xc__pcg32_seed(xc__pcg32 *g, uint64_t initstate, uint64_t initseq);
-uint32_t xc__pcg32_next(xc__pcg32 *g);
-uint64_t xc__pcg32_next64(xc__pcg32 *g);
+
+/* The next output; inline, as the per-class loops (the permutation's
+ * shuffle, random signs) draw one per class. */
+static inline uint32_t xc__pcg32_next(xc__pcg32 *g)
+{
+    uint64_t old = g->state;
+    g->state = old * XC__PCG32_MULT + g->inc;
+    uint32_t xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
+    uint32_t rot = (uint32_t)(old >> 59);
+    return (xorshifted >> rot) | (xorshifted << ((32 - rot) & 31));
+}
+
 /* Uniform in [0, bound) without modulo bias; bound >= 1. */
-uint32_t xc__pcg32_below(xc__pcg32 *g, uint32_t bound);
+static inline uint32_t xc__pcg32_below(xc__pcg32 *g, uint32_t bound)
+{
+    /* Reject the low values that would make some results more likely:
+     * those below (2^32 - bound) mod bound. That threshold is below BOUND,
+     * so a draw at or above BOUND is kept without its division (the same
+     * draws are kept or rejected either way). */
+    for (;;) {
+        uint32_t r = xc__pcg32_next(g);
+        if (r >= bound || r >= (uint32_t)(-bound) % bound)
+            return r % bound;
+    }
+}
+
+uint64_t xc__pcg32_next64(xc__pcg32 *g);
 /* Uniform in [0, bound) for 64-bit bounds. */
 uint64_t xc__pcg32_below64(xc__pcg32 *g, uint64_t bound);
 /* Uniform double in [0, 1) with 53 random bits. */

@@ -116,8 +116,10 @@ void xc__fmt_value(char *buf, size_t len, long double v, xc_dtype t);
 /* Compare computed gradient G (batch * ld) of case V against reference REF
  * with bounds BD for the rows where ROW_MASK is NULL or non-zero; reports
  * the worst violation under PROPERTY, introduced by WHAT_FMT and its
- * arguments (printf; formatted only then). Returns 1 when all elements
- * hold. */
+ * arguments (printf; formatted only then). Returns 0 on a violation, 2
+ * when every element is clearly within its bound (as
+ * xc__prop_clearly_within), 1 when all hold but some only by the MPFR
+ * arbiter's decision. */
 int xc__prop_compare(xc__prop_base *b, const xc__case *v, const xc__ref *ref,
                      const xc__bounds *bd, const double *g,
                      const unsigned char *row_mask, const char *property,

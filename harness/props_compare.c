@@ -177,14 +177,15 @@ int xc__prop_compare(xc__prop_base *b, const xc__case *v, const xc__ref *ref,
     worst w;
     int accuracy = v == b->c && g == b->grad && b->env->sink.accuracy;
     if (!accuracy && xc__prop_clearly_within(v, ref, bd, g, row_mask))
-        return 1;
+        return 2;
     scan(v, ref, bd, g, row_mask, &w);
     if (accuracy && w.elements)
         b->env->sink.accuracy(b->env->sink.ctx, v, w.scaled, (double)w.ratio,
                               w.elements);
+    if (!w.found && !w.undecided)
+        return 2;
     worst exact = w;
-    if (!w.found && (!w.undecided ||
-                     !violated_by_mpfr(v, b->env->tol_factor, g, row_mask, &exact)))
+    if (!w.found && !violated_by_mpfr(v, b->env->tol_factor, g, row_mask, &exact))
         return 1;
     char what[512]; /* formatted only for a failure */
     va_list ap;

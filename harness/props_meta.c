@@ -31,7 +31,8 @@ static void shuffle(xc__pcg32 *g, size_t *p, size_t n)
     for (size_t i = 0; i < n; i++)
         p[i] = i;
     for (size_t i = n; i > 1; i--) {
-        size_t j = xc__pcg32_below64(g, i);
+        size_t j = i <= UINT32_MAX ? xc__pcg32_below(g, (uint32_t)i) /* as below64 */
+                                   : xc__pcg32_below64(g, i);
         size_t t = p[i - 1];
         p[i - 1] = p[j];
         p[j] = t;

@@ -88,8 +88,6 @@ void xc__prop_nonfinite(xc__prop_base *b)
 static int masked_value_ok(long double x, long double t, long double u,
                            long double min_normal)
 {
-    if (isnan(x) || x == 0)
-        return 1;
     return isfinite(x) && fabsl(x + t) <= 4 * u * fabsl(t) + min_normal;
 }
 
@@ -100,10 +98,12 @@ static void check_masked_row(xc__prop_base *b, const xc__variant *var, size_t j)
     long double u = xc__dtype_unit_roundoff(c->dtype);
     long double min_normal = xc__dtype_min_normal(c->dtype);
     for (size_t k = 0; k < c->classes; k++) {
+        double x = var->grad[j * c->ld + k];
+        if (isnan(x) || x == 0) /* accepted whatever the target value */
+            continue;
         long double y = c->label_kind == XC__LABELS_PROB ? c->probs[j * c->ld + k]
                         : c->labels[j] == (int64_t)k;
         long double v = c->weights && c->probs ? c->weights[k] : 1.0;
-        long double x = var->grad[j * c->ld + k];
         if (masked_value_ok(x, coef * v * y, u, min_normal))
             continue;
         char got[96], desc[256];

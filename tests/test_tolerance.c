@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bounds_upward.h"
 #include "case.h"
 #include "checker.h"
 #include "pcg32.h"
@@ -595,6 +596,56 @@ START_TEST(bounds_round_upward)
 }
 END_TEST
 
+/* The AVX2 kernel of the upward pass gives the scalar loop's bits: rows of
+ * 1 to 37 classes (every tail length) with masked classes, zero scales,
+ * subnormal and huge scales, spreads that reach the vacuous bound (u beta
+ * >= 1/2) and d_k overflowing to +inf, for f32's and f64's u. */
+START_TEST(vector_bounds_match_scalar)
+{
+    if (!xc__bounds_have_vector()) {
+        printf("vector_bounds_match_scalar: this processor has no AVX2; only the "
+               "scalar loop runs here, so there is nothing to compare\n");
+        return;
+    }
+    xc__pcg32 g;
+    xc__pcg32_seed(&g, 7, 11);
+    static const double scales[] = {0, 0x1p-1074, 0x1p-1022, 1e-300, 0.5, 1, 0x1p1000};
+    size_t vacuous = 0, zero = 0, finite = 0;
+    for (int n = 0; n < 2000; n++) {
+        size_t h = 1 + (size_t)n % 37;
+        double z[37], s[37], bv[37], bs[37];
+        double spread = ldexp(1, (int)xc__pcg32_below(&g, 60)) * (n % 50 == 0 ? 0x1p1000 : 1);
+        for (size_t k = 0; k < h; k++) {
+            z[k] = xc__pcg32_below(&g, 6) == 0 ? -INFINITY
+                   : spread * (xc__pcg32_next(&g) / 4294967296.0 - 0.5);
+            s[k] = xc__pcg32_below(&g, 3) == 0 ? scales[xc__pcg32_below(&g, 7)]
+                   : xc__pcg32_next(&g) / 4294967296.0;
+        }
+        xc__row_inputs in = {.m = spread, .row_beta = 3 + xc__pcg32_below(&g, 40),
+                             .allowance = 0x1p-1022 * 5, .factor = n % 3 ? 1 : 2.5,
+                             .u = n % 2 ? 0x1p-53 : 0x1p-24, .rel_err = 0x1p-58};
+        unsigned char yes = 1;
+        xc__upward_rows rows = {.z = z, .ld = h, .s = s, .h = h, .count = 1,
+                                .in = &in, .finite = &yes};
+        rows.b = bv;
+        xc__bounds_upward_rows_with(1, &rows);
+        rows.b = bs;
+        xc__bounds_upward_rows_with(0, &rows);
+        for (size_t k = 0; k < h; k++) {
+            ck_assert_msg(memcmp(&bv[k], &bs[k], sizeof bv[k]) == 0,
+                          "H %zu class %zu (z %a, s %a): vector %a, scalar %a", h, k,
+                          z[k], s[k], bv[k], bs[k]);
+            vacuous += bs[k] == INFINITY;
+            zero += s[k] == 0;
+            finite += isfinite(bs[k]) && s[k] > 0;
+        }
+    }
+    ck_assert_uint_gt(vacuous, 500);
+    ck_assert_uint_gt(zero, 500);
+    ck_assert_uint_gt(finite, 5000);
+}
+END_TEST
+
 static Suite *tolerance_suite(void)
 {
     Suite *s = suite_create("tolerance");
@@ -603,6 +654,7 @@ static Suite *tolerance_suite(void)
     tcase_add_test(beta, grad_beta_prob_row);
     tcase_add_test(beta, grad_beta_weighted_mean);
     tcase_add_test(beta, bounds_round_upward);
+    tcase_add_test(beta, vector_bounds_match_scalar);
     suite_add_tcase(s, beta);
     TCase *ex = tcase_create("exp_assumption");
     tcase_set_timeout(ex, 30);
