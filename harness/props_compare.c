@@ -23,12 +23,21 @@ typedef struct worst {
     size_t elements;
 } worst;
 
-/* The worst elements so far, kept as undivided pairs: comparing a / b with
- * c / d by a d > c b spares two long double divisions per element. */
+/* The worst elements so far, kept as undivided pairs (settle divides them
+ * once), and the thresholds an element must pass to replace them: RHO, the
+ * worst ratio err / bound, and SIGMA_U, the worst scaled error times u.
+ * Testing err > rho b and err > sigma_u max(s, min normal) takes one
+ * multiplication each per element; the thresholds are recomputed only when
+ * the worst changes, which for elements in random order is O(log n) times.
+ * They are rounded, so two elements whose ratios agree to within long
+ * double's rounding may be ranked either way: only which of them is named
+ * the worst can change, not whether there is a violation, which each
+ * element's own err > b decides (scan's OVER). */
 typedef struct tracker {
     int nonfinite;          /* the worst ratio is +inf */
     long double err, bound; /* worst ratio err / bound */
     long double s_err, s_den; /* worst scaled error s_err / s_den */
+    long double rho, sigma_u;
 } tracker;
 
 static int row_selected(const xc__ref *ref, const unsigned char *mask, size_t r)
@@ -36,35 +45,36 @@ static int row_selected(const xc__ref *ref, const unsigned char *mask, size_t r)
     return ref->rows[r].kind == XC__ROW_FINITE && (!mask || mask[r]);
 }
 
-/* E1 / B1 > E2 / B2 for errors E >= 0 and bounds B > 0, possibly +inf
- * (a vacuous bound: ratio 0). */
-static int ratio_above(long double e1, long double b1, long double e2, long double b2)
+/* err / bound for an error E >= 0 and a bound B > 0, possibly +inf: a
+ * vacuous bound has ratio 0. */
+static long double ratio_of(long double e, long double b)
 {
-    if (isinf(b1))
-        return 0;
-    if (isinf(b2))
-        return e1 > 0;
-    return e1 * b2 > e2 * b1;
+    return isinf(b) ? 0.0L : e / b;
 }
 
-/* One element: ERR = |x - g_k| against bound B, scale denominator DEN. */
+/* One element: ERR = |x - g_k| against bound B > 0, scale S (the scaled
+ * error's denominator is u max(S, min normal)). A new worst ratio must
+ * exceed the worst's: err > rho b, which a vacuous bound (b = +inf) never
+ * passes (rho b is +inf, or NaN for rho = 0). */
 static void track(worst *w, tracker *t, size_t r, size_t k, int nonfinite,
-                  long double err, long double b, long double den)
+                  long double err, long double b, long double s, long double u,
+                  long double mn)
 {
-    w->elements++;
-    if (w->elements == 1 || (!t->nonfinite &&
-                             (nonfinite || ratio_above(err, b, t->err, t->bound)))) {
+    int first = w->elements++ == 0;
+    if (first || (!t->nonfinite && (nonfinite || err > t->rho * b))) {
         t->nonfinite = nonfinite;
         t->err = err;
         t->bound = b;
+        t->rho = ratio_of(err, b);
         w->r = r;
         w->k = k;
     }
-    if (nonfinite || w->elements == 1 || err * t->s_den > t->s_err * den) {
-        if (t->s_err != INFINITY) { /* a non-finite one stays the worst */
-            t->s_err = nonfinite ? INFINITY : err;
-            t->s_den = den;
-        }
+    long double m = s >= mn ? s : mn;
+    if ((nonfinite || first || err > t->sigma_u * m) && t->s_err != INFINITY) {
+        /* a non-finite one stays the worst */
+        t->s_err = nonfinite ? INFINITY : err;
+        t->s_den = u * m;
+        t->sigma_u = t->s_err / m;
     }
 }
 
@@ -84,6 +94,7 @@ static void scan(const xc__case *v, const xc__ref *ref, const xc__bounds *bd,
 {
     tracker t = {0};
     long double two_r = 2 * ref->rel_err, u = bd->u, mn = bd->min_normal;
+    int over = 0;
     *w = (worst){0};
     for (size_t r = 0; r < v->batch; r++) {
         if (!row_selected(ref, mask, r))
@@ -95,13 +106,15 @@ static void scan(const xc__case *v, const xc__ref *ref, const xc__bounds *bd,
             long double err = fabsl((long double)x - ref->grad[i0 + k]);
             long double b = bd->grad[i0 + k], s = ref->scale[i0 + k];
             int nonfinite = !isfinite(x) || isnan(err);
-            /* undecided: within 2 R_k below the bound, ratio not above 1 */
-            if (!nonfinite && err > b - two_r * s && !(err / b > 1))
+            over |= err > b;
+            /* undecided: within 2 R_k below the bound, not above it */
+            if (!nonfinite && err > b - two_r * s && !(err > b))
                 w->undecided = 1;
-            track(w, &t, r, k, nonfinite, err, b, u * (s >= mn ? s : mn));
+            track(w, &t, r, k, nonfinite, err, b, s, u, mn);
         }
     }
     settle(w, &t);
+    w->found |= over;
 }
 
 /* 1 when every selected element is finite and at least 2 R_k below its
