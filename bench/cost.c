@@ -9,7 +9,8 @@
  *   isolated the same with the isolated executor (forked worker, guard
  *            pages, timeouts: what `xentcheck run` uses);
  *   ratios   inline / grad and isolated / grad, each the median of the
- *            ratios of rounds that time the three side by side.
+ *            ratios of rounds that time a call and a check side by side
+ *            (the grad column: the inline loop's calls).
  *   oracle   after each table, the time per class of the fast reference
  *            and of its bounds at H = 1000 (or --max-h).
  *   memory   peak memory of one isolated check, in a fresh process: the
@@ -180,39 +181,38 @@ static double checker_time(checker *ck, const xc__case *c)
     return ck->env.harness_error ? -1 : now_seconds() - t0;
 }
 
-/* The medians of REPS rounds, each timing one gradient call, one inline
- * check and one isolated check in turn, and the medians of the rounds'
- * ratios check / call. Timed side by side, so that the ratios compare
- * work done at the same speed of the machine: a VM's speed can drift by
- * more than 1.5x within a minute, which would move a ratio of medians
- * taken a minute apart by as much. */
+/* The medians of REPS rounds, each timing one gradient call and then one
+ * check through the executor INLINE_MODE selects, and the median of the
+ * rounds' ratios check / call. Timed side by side, so that each ratio
+ * compares work done at the same speed of the machine: a VM's speed can
+ * drift by more than 1.5x within a minute, which would move a ratio of
+ * medians taken a minute apart by as much. The two executors are timed in
+ * separate loops: an isolated worker left idle through an inline check
+ * would stop spinning for its next waits (exec_isolated.c's backoff),
+ * which `xentcheck run`, checking one case after another, never does. */
 typedef struct timing {
-    double grad, inl, iso;          /* seconds */
-    double inl_ratio, iso_ratio;
+    double grad, check, ratio;      /* seconds, seconds, check / grad */
     size_t failures;
 } timing;
 
-static int time_rounds(const xc_target *t, const xc__case *c, size_t reps, timing *out)
+static int time_rounds(const xc_target *t, const xc__case *c, size_t reps,
+                       int inline_mode, timing *out)
 {
     direct_call d;
-    checker in, iso;
-    double *v = malloc(5 * reps * sizeof *v);
-    int rc = v && direct_open(&d, t, c) == 0 && checker_open(&in, t, 1) == 0 &&
-             checker_open(&iso, t, 0) == 0 ? 0 : -1;
+    checker ck;
+    double *v = malloc(3 * reps * sizeof *v);
+    int rc = v && direct_open(&d, t, c) == 0 && checker_open(&ck, t, inline_mode) == 0
+             ? 0 : -1;
     for (size_t r = 0; rc == 0 && r < reps; r++) {
         v[r] = direct_time(&d);
-        v[reps + r] = checker_time(&in, c);
-        v[2 * reps + r] = checker_time(&iso, c);
-        v[3 * reps + r] = v[reps + r] / v[r];
-        v[4 * reps + r] = v[2 * reps + r] / v[r];
-        rc = v[reps + r] < 0 || v[2 * reps + r] < 0 ? -1 : 0;
+        v[reps + r] = checker_time(&ck, c);
+        v[2 * reps + r] = v[reps + r] / v[r];
+        rc = v[reps + r] < 0 ? -1 : 0;
     }
     if (rc == 0)
-        *out = (timing){ median(v, reps), median(v + reps, reps), median(v + 2 * reps, reps),
-                         median(v + 3 * reps, reps), median(v + 4 * reps, reps),
-                         in.k.failures + iso.k.failures };
-    xc__exec_free(in.env.exec);
-    xc__exec_free(iso.env.exec);
+        *out = (timing){ median(v, reps), median(v + reps, reps),
+                         median(v + 2 * reps, reps), ck.k.failures };
+    xc__exec_free(ck.env.exec);
     direct_close(&d);
     free(v);
     return rc;
@@ -310,18 +310,19 @@ static int peak_memory(const xc_target *t, size_t h, double *harness,
 static int bench_size(const xc_target *t, size_t h, double *base)
 {
     xc__case *c = make_case(t->dtype, h);
-    timing tm;
+    timing in, iso;
     if (!c)
         return -1;
-    int rc = time_rounds(t, c, reps_for(h), &tm);
+    int rc = time_rounds(t, c, reps_for(h), 1, &in) == 0 &&
+             time_rounds(t, c, reps_for(h), 0, &iso) == 0 ? 0 : -1;
     xc__case_free(c);
     double mem, worker;
     if (rc != 0 || peak_memory(t, h, &mem, base, &worker) != 0)
         return -1;
     printf("%9zu %10.2f us %10.2f us %10.2f us %9.1f %9.1f %9.1f %8.1f %9.1f%s\n", h,
-           tm.grad * 1e6, tm.inl * 1e6, tm.iso * 1e6, tm.inl_ratio, tm.iso_ratio, mem,
+           in.grad * 1e6, in.check * 1e6, iso.check * 1e6, in.ratio, iso.ratio, mem,
            mem / problem_mib(t, h), worker,
-           tm.failures ? "  (the check failed: not a valid figure)" : "");
+           in.failures + iso.failures ? "  (the check failed: not a valid figure)" : "");
     fflush(stdout);
     return 0;
 }
