@@ -42,6 +42,10 @@ __attribute__((noinline)) static void bounds_row(const double *z, const double *
         b[k] = bound_of(in, fa, z[k], s[k]);
 }
 
+/* Vector types of our own rather than dd_ops.h's: its helpers are
+ * compiled for AVX2 and FMA, and inlining them would give this kernel FMA,
+ * into which the compiler may contract a product and a sum that the scalar
+ * loop rounds twice (other bits; both still upper bounds). */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_VECTOR_KERNEL 1
 typedef double v4d __attribute__((vector_size(32)));
