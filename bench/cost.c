@@ -132,7 +132,6 @@ static void direct_close(direct_call *d)
 
 typedef struct counts {
     size_t failures;
-    double worst;
 } counts;
 
 static void on_fail(void *ctx, const char *property, const xc__case *c, const char *msg)
@@ -149,8 +148,11 @@ static void on_fail(void *ctx, const char *property, const xc__case *c, const ch
 static void on_accuracy(void *ctx, const xc__case *c, double worst_scaled,
                         double worst_ratio, size_t elements)
 {
+    (void)ctx;
     (void)c;
-    ((counts *)ctx)->worst = worst_scaled + worst_ratio + (double)elements;
+    (void)worst_scaled;
+    (void)worst_ratio;
+    (void)elements;
 }
 
 /* A full check of a case through one executor. */
@@ -170,7 +172,7 @@ static int checker_open(checker *ck, const xc_target *t, int inline_mode)
 
 /* The second of two checks in a row, as `xentcheck run` checks its cases
  * back to back: the first brings the caches and the isolated worker to
- * where the previous case leaves them there (a worker that saw no call
+ * where the previous case leaves them in a run (a worker that saw no call
  * for a while has gone to sleep, and the first call would pay its
  * wake-up). */
 static double checker_time(checker *ck, const xc__case *c)
@@ -189,7 +191,8 @@ static double checker_time(checker *ck, const xc__case *c)
  * medians taken a minute apart by as much. The two executors are timed in
  * separate loops: an isolated worker left idle through an inline check
  * would stop spinning for its next waits (exec_isolated.c's backoff),
- * which `xentcheck run`, checking one case after another, never does. */
+ * while in `xentcheck run` the worker waits only through the harness's
+ * own work between one call and the next. */
 typedef struct timing {
     double grad, check, ratio;      /* seconds, seconds, check / grad */
     size_t failures;
@@ -198,8 +201,8 @@ typedef struct timing {
 static int time_rounds(const xc_target *t, const xc__case *c, size_t reps,
                        int inline_mode, timing *out)
 {
-    direct_call d;
-    checker ck;
+    direct_call d = { 0 };
+    checker ck = { 0 };
     double *v = malloc(3 * reps * sizeof *v);
     int rc = v && direct_open(&d, t, c) == 0 && checker_open(&ck, t, inline_mode) == 0
              ? 0 : -1;
