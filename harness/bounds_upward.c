@@ -10,7 +10,7 @@
 #pragma STDC FENV_ACCESS ON /* bounds_row rounds upward */
 #endif
 
-/* b_k = F (rel_k + a) + R s_k,  rel_k = u beta_k s_k / (1 - u beta_k),
+/* b_k = F (rel_k + a) + R s_k + R_a,  rel_k = u beta_k s_k / (1 - u beta_k),
  * beta_k = 2 d_k + B,  d_k = M - z_k (0 at -inf), in double arithmetic
  * rounded upward (the caller sets the mode). Every operand is non-negative,
  * so every operation is monotone in its operands and, rounded upward, gives
@@ -37,7 +37,7 @@ __attribute__((noinline)) static void bounds_row(const double *z, const double *
                                                  size_t h, const xc__row_inputs *in,
                                                  double *b)
 {
-    double fa = in->factor * in->allowance;
+    double fa = in->factor * in->allowance + in->abs_err; /* F a + R_a */
     for (size_t k = 0; k < h; k++)
         b[k] = bound_of(in, fa, z[k], s[k]);
 }
@@ -74,7 +74,7 @@ __attribute__((noinline, target("avx2"))) static void
 bounds_row_avx2(const double *z, const double *s, size_t h, const xc__row_inputs *in,
                 double *b)
 {
-    double fa = in->factor * in->allowance;
+    double fa = in->factor * in->allowance + in->abs_err; /* F a + R_a */
     size_t k = 0;
     for (; k + 4 <= h; k += 4) {
         v4d zk, sk;

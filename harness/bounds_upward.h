@@ -16,9 +16,9 @@
 /* The inputs of a finite row's bounds, each at least its exact value
  * (tolerance.c row_inputs_of says why): M, the row's constant part B of
  * beta, the allowance a, the factor F, the dtype's u and the reference's
- * error R. */
+ * errors R (relative to s_k) and R_a (absolute, reference.h). */
 typedef struct xc__row_inputs {
-    double m, row_beta, allowance, factor, u, rel_err;
+    double m, row_beta, allowance, factor, u, rel_err, abs_err;
 } xc__row_inputs;
 
 /* The rows of one pass: COUNT rows of H classes; row i's logits at
@@ -34,7 +34,7 @@ typedef struct xc__upward_rows {
     const unsigned char *finite;
 } xc__upward_rows;
 
-/* b_k = F (rel_k + a) + R s_k for every class of the finite rows of ROWS
+/* b_k = F (rel_k + a) + R s_k + R_a for every class of the finite rows of ROWS
  * (tolerance.c states the formula and why it is an upper bound), with
  * the rounding mode set to upward for the whole pass and the caller's
  * mode restored. */

@@ -38,14 +38,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dd_pair.h"
+
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-/* hi + lo, |lo| <= ulp(hi) / 2 (normalised) unless stated. */
-typedef struct xc__dd {
-    double hi, lo;
-} xc__dd;
 
 #define XC__DD_INLINE static inline __attribute__((always_inline))
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare_kernel.h"
 #include "props_variant.h"
 
 static void poison_row(xc__prop_base *b, xc__case *v, size_t j)
@@ -39,13 +40,15 @@ static int base_row_within(const xc__prop_base *b, size_t r)
     const xc__case *c = b->c;
     if (b->ref.rows[r].kind != XC__ROW_FINITE)
         return 1;
-    const double *g = b->grad + r * c->ld;
-    const long double *want = b->ref.grad + r * c->classes;
-    const double *bound = b->bounds.grad + r * c->classes;
-    for (size_t k = 0; k < c->classes; k++)
-        if (!isfinite(g[k]) || !(fabsl((long double)g[k] - want[k]) <= bound[k]))
-            return 0;
-    return 1;
+    size_t i0 = r * c->classes;
+    xc__cmp_row row = {.x = b->grad + r * c->ld, .g = b->ref.grad + i0,
+                       .b = b->bounds.grad + i0, .s = b->ref.scale + i0,
+                       .n = c->classes};
+    xc__cmp_consts k = xc__cmp_consts_of(b->ref.rel_err, b->bounds.u, b->bounds.min_normal);
+    xc__cmp_scan acc;
+    xc__cmp_scan_init(&acc);
+    xc__cmp_scan_row(&k, &row, r, &acc);
+    return !acc.over; /* a violation for certain: the row's own failure */
 }
 
 /* Rows other than J keep their logits, labels and coefficients (D does not

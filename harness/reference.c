@@ -5,7 +5,7 @@
  *   The coefficients c_r, Y_r (Neumaier sums, ksum.h, and one division)
  *   carry <= 4 u_L, A_r = c_r Y_r <= 9 u_L; t_k = c_r v_k y_k <= 6 u_L.
  *   The gradient pass (reference_grad.c) takes them with the numerators'
- *   pairs (reference_dd.c) and stays within 19 u_L scale_k on its pair
+ *   pairs (reference_dd.c) and stays within 17 u_L scale_k on its pair
  *   path. On its long double path, e_k = exp(z_k - M), with z_k - M taken
  *   exactly (TwoSum), is within 1.25 u_L, or 4 u_L for the e_k < 2^-952
  *   handed to the long double exp (reference_exp.h); the sum of the others
@@ -13,15 +13,16 @@
  *   carries 9 u_L. O_k = e_k (1 / s) adds the rounding of the reciprocal
  *   and of the product (a division per row, not per class): <= 15 u_L.
  *   A_r O_k <= 25 u_L relative to |A_r| O_k; the final subtraction one
- *   more u_L of |g_k| <= 2 scale_k. Hence |g~ - g| <= 33 u_L scale_k on
- *   either path; we state 64 u_L. The loss terms are sums of products of
- *   inputs (each product rounded once) and of M + L, L = log1pl(others)
- *   (glibc's log1pl within a few ulp, others within 8 u_L relative and the
- *   log's condition others / ((1 + others) L) <= 1), summed by Neumaier,
- *   so their error is below the same 64 u_L relative to loss_scale. Values below long
- *   double's normal range (exp(d) for d < -11355) are absolutely below
- *   2^-16382, far below any dtype's resolution, which is why the bound is
- *   stated relative to scale_k plus that negligible absolute floor.
+ *   more u_L of |g_k| <= 2 scale_k; its result is stored as the nearest
+ *   pair, exactly unless it is below 2^-969. Hence |g~ - g| <= 33 u_L
+ *   scale_k on either path, plus the storage's absolute XC__REF_ABS_ERR
+ *   (reference.h); we state 64 u_L. Values below long double's normal
+ *   range (exp(d) for d < -11355) are absolutely below 2^-16382, inside
+ *   that absolute term. The loss terms are sums of products of inputs
+ *   (each product rounded once) and of M + L, L = log1pl(others) (glibc's
+ *   log1pl within a few ulp, others within 8 u_L relative and the log's
+ *   condition others / ((1 + others) L) <= 1), summed by Neumaier, so
+ *   their error is below the same 64 u_L relative to loss_scale.
  */
 #include "reference.h"
 
@@ -165,10 +166,10 @@ static void row_linear(const xc__case *c, size_t r, long double *Y,
     *lin_abs = xc__ksum_value(&la);
 }
 
-static void fill_nan_row(xc__ref *out, size_t r, long double fill)
+static void fill_nan_row(xc__ref *out, size_t r, double fill)
 {
     for (size_t k = 0; k < out->classes; k++) {
-        out->grad[r * out->classes + k] = fill;
+        out->grad[r * out->classes + k] = (xc__dd){fill, 0.0};
         out->scale[r * out->classes + k] = 0;
     }
 }
@@ -184,7 +185,8 @@ static long double softmax_row(const xc__case *c, size_t r, size_t argmax,
     xc__ref_row *row = &out->rows[r];
     long double others = xc__softmax_numerators(c->logits + r * c->ld, c->classes,
                                                 (double)row->max, argmax,
-                                                out->grad + r * c->classes, total);
+                                                (long double *)(out->grad + r * c->classes),
+                                                total);
     row->log_sum = others == 0 ? 0.0L : log1pl(others); /* log1pl(+0) is +0 */
     return 1.0L + others;
 }
@@ -225,10 +227,13 @@ int xc__ref_alloc(const xc__case *c, xc__pool *pool, xc__ref *out)
 {
     size_t n = c->batch * c->classes;
     *out = (xc__ref){.batch = c->batch, .classes = c->classes, .pool = pool};
-    /* One block: the rows (zeroed), then grad, then scale (aligned: the
-     * sizes before it are multiples of a long double's). */
-    _Static_assert(_Alignof(long double) % _Alignof(double) == 0,
-                   "scale follows the long double array");
+    /* One block: the rows (zeroed), then grad, then scale. grad's slots
+     * first hold the numerators, a long double or a pair each
+     * (reference_dd.h): the rows' size is a multiple of a long double's,
+     * and so aligned for one. */
+    _Static_assert(sizeof(xc__dd) == sizeof(long double) &&
+                       sizeof(xc__ref_row) % _Alignof(long double) == 0,
+                   "a gradient slot holds a numerator's long double");
     size_t rows = c->batch * sizeof *out->rows, array = n * sizeof *out->grad;
     if (c->batch > SIZE_MAX / sizeof *out->rows || (c->batch && n / c->batch != c->classes) ||
         array / sizeof *out->grad != n || (SIZE_MAX - rows) / 2 < array)
@@ -238,7 +243,7 @@ int xc__ref_alloc(const xc__case *c, xc__pool *pool, xc__ref *out)
         return -1;
     memset(block, 0, rows);
     out->rows = (xc__ref_row *)block;
-    out->grad = (long double *)(block + rows);
+    out->grad = (xc__dd *)(block + rows);
     out->scale = (double *)(out->grad + n);
     return 0;
 }
@@ -276,7 +281,7 @@ static void reference_row(const xc__case *c, size_t r, xc__ref *out,
     row->coef = row_coef(c, r, out->denom, memo);
     row->A = row->coef * row->Y;
     if (row->kind == XC__ROW_IGNORED) {
-        fill_nan_row(out, r, 0.0L);
+        fill_nan_row(out, r, 0.0);
         return;
     }
     if (row->kind != XC__ROW_FINITE) {

@@ -32,17 +32,31 @@
  *                        and the oracle the tests compare the fast path with.
  * Both fill the same structure; rel_err is a bound on |computed - exact| /
  * scale_k for every gradient element (and on the loss relative to
- * loss_scale).
+ * loss_scale), beyond the absolute XC__REF_ABS_ERR of the gradient's
+ * storage below.
+ *
+ * The gradient is stored as normalised pairs of doubles, which the
+ * comparisons (props_compare.c) read four at a time. A pair holds a value
+ * to 2^-105 relative, which both paths' bounds include, but not below
+ * double's range: a value under 2^-969 loses up to 2^-1075 absolutely (its
+ * high part's rounding to a subnormal, or its low part's). Every bound
+ * adds XC__REF_ABS_ERR for that (tolerance.c), and 2^-1074 is far below
+ * any bound's flush allowance (a few times the dtype's smallest normal).
  */
 #ifndef XC_HARNESS_REFERENCE_H
 #define XC_HARNESS_REFERENCE_H
 
 #include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "case.h"
+#include "dd_pair.h"
+
+/* The gradient's absolute storage error (above), stated generously. */
+#define XC__REF_ABS_ERR 0x1p-1074
 
 /* X >= 0 (or NaN, kept) rounded up to a double: for magnitudes that bound
  * something, where rounding to nearest could round them below it. When
@@ -85,7 +99,7 @@ typedef struct xc__ref_row {
 
 typedef struct xc__ref {
     size_t batch, classes;
-    long double *grad;      /* batch * classes, dense (no ld) */
+    xc__dd *grad;           /* batch * classes pairs, dense (no ld) */
     double *scale;          /* scale_k rounded up, batch * classes */
     xc__ref_row *rows;      /* batch */
     long double loss;       /* reduced loss; NaN when every row is ignored under mean */
@@ -94,6 +108,22 @@ typedef struct xc__ref {
     long double rel_err;    /* bound on this reference's error, relative to scale */
     xc__pool *pool;         /* where the arrays came from (NULL: malloc) */
 } xc__ref;
+
+/* X as the pair nearest it: hi = X rounded, lo = the remainder rounded
+ * (exact unless X is below 2^-969, reference.h's storage error). A value
+ * beyond double's range keeps lo = 0 (its bounds are vacuous), a NaN's
+ * pair is NaN. */
+static inline xc__dd xc__dd_of_ld(long double x)
+{
+    double hi = (double)x;
+    return (xc__dd){hi, isinf(hi) ? 0.0 : (double)(x - hi)};
+}
+
+/* The pair P as a long double, rounded once. */
+static inline long double xc__ld_of_dd(xc__dd p)
+{
+    return (long double)p.hi + p.lo;
+}
 
 /* Fast path. Returns 0, or -1 on out of memory. */
 int xc__reference(const xc__case *c, xc__ref *out);

@@ -73,7 +73,7 @@ static pass pass_of(const xc__grad_row *row)
 
 /* g_k and scale_k from the pair E and the pair T_K, or 0 when O_k or a
  * leaves the range the pair path's bound needs. */
-XC__DD_INLINE int element_pairs(const pass *p, xc__dd e, xc__dd t, long double *g,
+XC__DD_INLINE int element_pairs(const pass *p, xc__dd e, xc__dd t, xc__dd *g,
                                 double *scale)
 {
     xc__dd o = xc__dd_mul(e, p->inv);
@@ -81,7 +81,7 @@ XC__DD_INLINE int element_pairs(const pass *p, xc__dd e, xc__dd t, long double *
     if (!(o.hi >= PAIR_MIN && fabs(a.hi) >= PAIR_MIN))
         return 0;
     xc__dd d = xc__dd_sub(a, t);
-    *g = (long double)d.hi + (long double)d.lo;
+    *g = (xc__dd){d.hi, d.lo + 0.0}; /* a zero low part +0 (group_v) */
     double sa = xc__dd_abs_up(a), st = xc__dd_abs_up(t);
     *scale = sa >= st ? sa : st;
     return 1;
@@ -90,23 +90,23 @@ XC__DD_INLINE int element_pairs(const pass *p, xc__dd e, xc__dd t, long double *
 /* Class K with t_k = T: its slot G becomes g_k, SCALE scale_k. Returns 1
  * when it took the pair path. Inlined into each kernel, so that the FMA
  * kernel's fma is an instruction. */
-XC__DD_INLINE int element(const pass *p, size_t k, long double t, long double *g,
+XC__DD_INLINE int element(const pass *p, size_t k, long double t, xc__dd *g,
                           double *scale)
 {
     const xc__grad_row *row = p->row;
     long double e;
     if (row->z[k] - row->m >= XC__EXP_DD_MIN) {
-        xc__dd ep, tp;
-        memcpy(&ep, g, sizeof ep);
+        xc__dd ep = *g, tp;
         if (p->pair_ok && split_pair(t, &tp) && element_pairs(p, ep, tp, g, scale))
             return 1;
         e = (long double)ep.hi + (long double)ep.lo;
     } else {
-        e = *g;
+        memcpy(&e, g, sizeof e); /* the slot holds a long double */
     }
     long double a = row->A * (e * p->inv_ld);
     long double fa = fabsl(a), ft = fabsl(t);
-    *g = a - t;
+    xc__dd d = xc__dd_of_ld(a - t);
+    *g = (xc__dd){d.hi, d.lo + 0.0};
     *scale = xc__round_up_double(fa >= ft ? fa : ft); /* no NaN in a finite row */
     return 0;
 }
@@ -123,7 +123,7 @@ static long double t_of(const xc__grad_row *row, size_t k)
 
 /* Classes K .. END-1 one at a time; returns how many took the pair path. */
 XC__DD_INLINE size_t span_portable(const pass *p, size_t k, size_t end,
-                                   long double *g, double *scale)
+                                   xc__dd *g, double *scale)
 {
     size_t pairs = 0;
     for (; k < end; k++)
@@ -138,11 +138,12 @@ XC__DD_INLINE size_t span_portable(const pass *p, size_t k, size_t end,
  * the label's, lane by lane in the same order, or one at a time (element)
  * unless all four take the pair path. Off the label t_k is a signed zero,
  * for which element_pairs gives g = a (a = TwoSum(ph, pl) is normalised,
- * so a.hi - 0 and the TwoSum renormalising a.lo give it back; a zero low
- * part may come back +0, which adds nothing) and scale_k = |a| rounded up
- * (|t_k| rounds up to 0): that is what this computes. Returns how many
+ * so a.hi - 0 and the TwoSum renormalising a.lo give it back, but for a
+ * zero low part, which may come back +0 and is stored +0 on both paths)
+ * and scale_k = |a| rounded up (|t_k| rounds up to 0): that is what this
+ * computes. Returns how many
  * took the pair path. */
-XC__VEC_FN size_t group_v(const pass *p, size_t k, long double t_off, long double *g,
+XC__VEC_FN size_t group_v(const pass *p, size_t k, long double t_off, xc__dd *g,
                           double *scale)
 {
     const xc__grad_row *row = p->row;
@@ -164,13 +165,12 @@ XC__VEC_FN size_t group_v(const pass *p, size_t k, long double t_off, long doubl
     }
     xc__v4d s = xc__dd_abs_up_v(ah, al);
     memcpy(scale + k, &s, sizeof s);
-    for (int i = 0; i < 4; i++)
-        g[k + (size_t)i] = (long double)ah[i] + (long double)al[i];
+    xc__store_pairs_v(g + k, ah, al + xc__splat(0.0));
     return 4;
 }
 
 __attribute__((target("avx2,fma"))) static size_t
-row_fma(const pass *p, long double *g, double *scale)
+row_fma(const pass *p, xc__dd *g, double *scale)
 {
     const xc__grad_row *row = p->row;
     long double t_off = row->coef * 1.0L * 0.0L; /* t_of off the label */
@@ -186,7 +186,7 @@ row_fma(const pass *p, long double *g, double *scale)
 #define HAVE_FMA_KERNEL 0
 #endif
 
-size_t xc__gradient_row_with(int use_fma, const xc__grad_row *row, long double *g,
+size_t xc__gradient_row_with(int use_fma, const xc__grad_row *row, xc__dd *g,
                              double *scale)
 {
     pass p = pass_of(row);
@@ -199,7 +199,7 @@ size_t xc__gradient_row_with(int use_fma, const xc__grad_row *row, long double *
     return span_portable(&p, 0, row->n, g, scale);
 }
 
-size_t xc__gradient_row(const xc__grad_row *row, long double *g, double *scale)
+size_t xc__gradient_row(const xc__grad_row *row, xc__dd *g, double *scale)
 {
     return xc__gradient_row_with(xc__softmax_has_fma(), row, g, scale);
 }

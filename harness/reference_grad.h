@@ -29,14 +29,15 @@ typedef struct xc__grad_row {
     size_t label;          /* an index label's class; N: none in the row */
 } xc__grad_row;
 
-/* Overwrites the numerators' slots G[0..n) with g_k (long double) and
- * writes SCALE[0..n), each rounded up to a double. Returns how many
+/* Overwrites the numerators' slots G[0..n) (each a pair or a long double,
+ * reference_dd.h) with g_k as a normalised pair (a zero low part is +0)
+ * and writes SCALE[0..n), each rounded up to a double. Returns how many
  * classes took the pair path (for the tests). */
-size_t xc__gradient_row(const xc__grad_row *row, long double *g, double *scale);
+size_t xc__gradient_row(const xc__grad_row *row, xc__dd *g, double *scale);
 
 /* The same with the AVX2/FMA kernel (USE_FMA = 1; only where the
  * processor has it, xc__softmax_has_fma) or the portable one (0). */
-size_t xc__gradient_row_with(int use_fma, const xc__grad_row *row, long double *g,
+size_t xc__gradient_row_with(int use_fma, const xc__grad_row *row, xc__dd *g,
                              double *scale);
 
 #endif

@@ -1,5 +1,6 @@
 /* The certified reference: the quantities of reference.h computed with MPFR
- * at PREC bits, then rounded once to long double.
+ * at PREC bits, then rounded once to long double (the gradient to the
+ * nearest pair of doubles, reference.h).
  *
  * Error bound (u = 2^-PREC; every MPFR operation is correctly rounded, so
  * each contributes a factor (1 + delta), |delta| <= u):
@@ -19,11 +20,13 @@
  *     |t~ - t| <= 2u |t_k|, both <= 10u scale_k; the fused rounding adds
  *     u |g~| <= 2u scale_k (|g_k| <= |A| O_k + |t_k| <= 2 scale_k). So the
  *     MPFR value is within 12u scale_k (plus O(u^2)).
- *   Rounding to long double (64-bit significand, round to nearest): 2^-64
- *     |g~| <= 2^-63 scale_k (1 + 12u).
- *   Hence |g - g_exact| <= (2^-63 + 16u) scale_k for PREC >= 64; we state
- *   2^-63 + 32u, rounded up once more because that sum is itself formed in
- *   long double. O_k carries 5u + 2^-64 relative, within the same bound.
+ *   Rounding to the nearest pair: hi within 2^-53 |g~|, lo the remainder
+ *     within 2^-53 of it, so 2^-105 |g~| <= 2^-104 scale_k (1 + 12u), plus
+ *     the absolute XC__REF_ABS_ERR below double's range (reference.h).
+ *   Hence |g - g_exact| <= (2^-104 + 16u) scale_k for PREC >= 64; we state
+ *   2^-63 + 32u, which the loss needs (below), rounded up once more because
+ *   that sum is itself formed in long double. O_k carries 5u + 2^-64
+ *   relative, within the same bound.
  *   The loss: M + L carries 4u (|M| + L), Y (M + L) 6u |Y| (|M| + L), the
  *   products v_k y_k z_k are exact (EXACT_PROD_PREC), the row's sum adds u
  *   of its terms, c_r 2u more, the correctly rounded sum over rows u: about
@@ -223,6 +226,18 @@ static long double to_ld(mpfr_t x)
     return mpfr_get_ld(x, MPFR_RNDN);
 }
 
+/* X as the nearest pair: hi = X rounded, lo = X - hi rounded (TMP, of
+ * the exact difference's width, holds it).
+ * MPFR rounds to subnormal doubles as to any other. */
+static xc__dd to_pair(mpfr_t x, mpfr_t tmp)
+{
+    double hi = mpfr_get_d(x, MPFR_RNDN);
+    if (isinf(hi) || isnan(hi))
+        return (xc__dd){hi, 0.0};
+    mpfr_sub_d(tmp, x, hi, MPFR_RNDN);
+    return (xc__dd){hi, mpfr_get_d(tmp, MPFR_RNDN)};
+}
+
 /* g_k and scale_k of a finite row. */
 static void gradient(const xc__case *c, size_t r, mp_work *w, xc__ref *out)
 {
@@ -235,7 +250,7 @@ static void gradient(const xc__case *c, size_t r, mp_work *w, xc__ref *out)
         mpfr_mul(w->a, w->A, w->e[k], MPFR_RNDN);
         mpfr_abs(w->a, w->a, MPFR_RNDN);
         mpfr_abs(w->t, w->t, MPFR_RNDN);
-        out->grad[base + k] = to_ld(w->g);
+        out->grad[base + k] = to_pair(w->g, w->diff);
         out->scale[base + k] = mpfr_get_d(mpfr_greater_p(w->a, w->t) ? w->a : w->t,
                                           MPFR_RNDU);
     }
@@ -294,10 +309,10 @@ static void row_loss(const xc__case *c, size_t r, size_t kmax, mp_work *w)
     mpfr_mul(w->row_loss[r], w->tmp, w->coef, MPFR_RNDN);
 }
 
-static void fill_row(xc__ref *out, size_t r, long double v)
+static void fill_row(xc__ref *out, size_t r, double v)
 {
     for (size_t k = 0; k < out->classes; k++) {
-        out->grad[r * out->classes + k] = v;
+        out->grad[r * out->classes + k] = (xc__dd){v, 0.0};
         out->scale[r * out->classes + k] = 0;
     }
 }
@@ -326,7 +341,7 @@ static void one_row(const xc__case *c, size_t r, mp_work *w, xc__ref *out)
     row->A = to_ld(w->A);
     if (row->kind != XC__ROW_FINITE) {
         int ignored = row->kind == XC__ROW_IGNORED;
-        fill_row(out, r, ignored ? 0.0L : (long double)NAN);
+        fill_row(out, r, ignored ? 0.0 : NAN);
         mpfr_set_d(w->row_loss[r], ignored ? 0.0 : NAN, MPFR_RNDN);
         row->loss = ignored ? 0.0L : (long double)NAN;
         return;

@@ -142,6 +142,7 @@ static xc__row_inputs row_inputs_of(const xc__case *c, const xc__ref *ref, size_
         .factor = (double)factor,
         .u = out->u,
         .rel_err = xc__round_up_double(ref->rel_err),
+        .abs_err = XC__REF_ABS_ERR,
     };
 }
 
@@ -263,5 +264,6 @@ double xc__scaled_error(const xc__ref *ref, const xc__bounds *b, size_t r,
     long double scale = ref->scale[i];
     if (!(scale >= b->min_normal)) /* fmaxl's choice: a NaN scale gives the floor */
         scale = b->min_normal;
-    return (double)(fabsl((long double)computed - ref->grad[i]) / (b->u * scale));
+    return (double)(fabsl((long double)computed - xc__ld_of_dd(ref->grad[i])) /
+                    (b->u * scale));
 }

@@ -15,7 +15,8 @@
  * The bound. Every correct algorithm in the accepted family (below) satisfies
  *     |g^_k - g_k| <= F * (u beta_k scale_k / (1 - u beta_k) + a_r) + R_k
  * with F the user's --tol-factor (1 by default), R_k the reference's own
- * proven error (reference.c), a_r the flush-to-zero allowance, and beta_k
+ * proven error (R scale_k, reference.c, plus the absolute XC__REF_ABS_ERR
+ * of its storage, reference.h), a_r the flush-to-zero allowance, and beta_k
  * the leading-order coefficient derived in tolerance.c.
  */
 #ifndef XC_HARNESS_TOLERANCE_H

@@ -115,7 +115,7 @@ static void run_one(const xc__case *c, double scale, fd_stats *st)
     signed char *sign = calloc(n, 1);
     for (size_t r = 0; r < c->batch; r++)
         for (size_t k = 0; k < c->classes; k++) {
-            long double g = ref.grad[r * c->classes + k];
+            long double g = xc__ld_of_dd(ref.grad[r * c->classes + k]);
             grad[r * c->ld + k] = c->dtype == XC_F32 ? (double)(float)g : (double)g;
             sign[r * c->ld + k] = (r + 3 * k) % 2 ? 1 : -1;
         }

@@ -52,14 +52,22 @@ static void note_worst(long double *w, long double diff, long double scale)
         *w = diff / scale;
 }
 
+/* |A - B| for two pairs, within 2^-63 of itself (the high parts' difference
+ * is exact in long double when they are close, the rest rounds twice). */
+static long double pair_diff(xc__dd a, xc__dd b)
+{
+    return fabsl(((long double)a.hi - b.hi) + ((long double)a.lo - b.lo));
+}
+
 /* One finite element: gradient and scale. */
 static int compare_element(const xc__ref *f, const xc__ref *m, size_t r,
                            size_t k, char *msg, agreement *st)
 {
     size_t i = r * m->classes + k;
     long double rel = tol_rel(f, m);
-    long double floor = (1 + fabsl(m->rows[r].A)) * LDBL_MIN;
-    long double dg = fabsl(f->grad[i] - m->grad[i]);
+    /* both pairs' storage error below double's range (reference.h) */
+    long double floor = (1 + fabsl(m->rows[r].A)) * LDBL_MIN + 2 * XC__REF_ABS_ERR;
+    long double dg = pair_diff(f->grad[i], m->grad[i]) * (1 - 0x1p-63L);
     long double ds = fabsl(f->scale[i] - m->scale[i]);
     note_worst(&st->grad, dg, m->scale[i]);
     /* Both scales are rounded up to double, x <= up(x) <= x (1 + 2^-52) +
@@ -70,7 +78,7 @@ static int compare_element(const xc__ref *f, const xc__ref *m, size_t r,
     snprintf(msg, MSG_LEN,
              "row %zu class %zu: grad fast %La mpfr %La, "
              "scale fast %a mpfr %a; |dg|/scale %Lg, tolerance %Lg",
-             r, k, f->grad[i], m->grad[i], f->scale[i],
+             r, k, xc__ld_of_dd(f->grad[i]), xc__ld_of_dd(m->grad[i]), f->scale[i],
              m->scale[i], m->scale[i] > 0 ? dg / m->scale[i] : dg, rel);
     return 1;
 }
@@ -105,9 +113,9 @@ static int compare_row(const xc__ref *f, const xc__ref *m, size_t r, char *msg,
             if (compare_element(f, m, r, k, msg, st))
                 return 1;
         } else if (mr->kind == XC__ROW_IGNORED &&
-                   (f->grad[i] != 0 || m->grad[i] != 0)) {
+                   (xc__ld_of_dd(f->grad[i]) != 0 || xc__ld_of_dd(m->grad[i]) != 0)) {
             snprintf(msg, MSG_LEN, "ignored row %zu class %zu: grad %La / %La", r,
-                     k, f->grad[i], m->grad[i]);
+                     k, xc__ld_of_dd(f->grad[i]), xc__ld_of_dd(m->grad[i]));
             return 1;
         }
     }
@@ -556,7 +564,7 @@ START_TEST(all_rows_ignored)
     ck_assert(isnan(m.loss));
     ck_assert(m.denom == 0);
     for (size_t i = 0; i < 12; i++)
-        ck_assert(m.grad[i] == 0 && m.scale[i] == 0);
+        ck_assert(xc__ld_of_dd(m.grad[i]) == 0 && m.scale[i] == 0);
     for (size_t r = 0; r < 3; r++)
         ck_assert_int_eq(m.rows[r].kind, XC__ROW_IGNORED);
     xc__ref_free(&m);
@@ -580,7 +588,7 @@ START_TEST(mpfr_row_kinds)
     ck_assert_int_eq(m.rows[1].kind, XC__ROW_NONFINITE);
     ck_assert_int_eq(m.rows[2].kind, XC__ROW_ALL_MASKED);
     ck_assert_int_eq(m.rows[3].kind, XC__ROW_IGNORED);
-    ck_assert(isnan(m.grad[0]) && isnan(m.grad[8]) && m.grad[9] == 0);
+    ck_assert(isnan(m.grad[0].hi) && isnan(m.grad[8].hi) && xc__ld_of_dd(m.grad[9]) == 0);
     ck_assert(isnan(m.loss));
     xc__ref_free(&m);
     check_case(c);
@@ -600,14 +608,16 @@ START_TEST(comparison_rejects_perturbation)
     ck_assert_int_eq(xc__reference_mpfr(c, &m, PREC), 0);
     ck_assert_int_eq(compare_refs(&f, &m, msg, &st), 0);
     long double step = 4 * tol_rel(&f, &m);
-    long double *fields[] = {&f.grad[1], &f.grad[2], &f.loss};
-    long double scales[] = {m.scale[1], m.scale[2], m.loss_scale};
-    for (size_t i = 0; i < 3; i++) {
-        long double saved = *fields[i];
-        *fields[i] += step * scales[i];
+    for (size_t k = 1; k < 3; k++) {
+        xc__dd saved = f.grad[k];
+        f.grad[k] = xc__dd_of_ld(xc__ld_of_dd(saved) + step * m.scale[k]);
         ck_assert_int_eq(compare_refs(&f, &m, msg, &st), 1);
-        *fields[i] = saved;
+        f.grad[k] = saved;
     }
+    long double saved_loss = f.loss;
+    f.loss += step * m.loss_scale;
+    ck_assert_int_eq(compare_refs(&f, &m, msg, &st), 1);
+    f.loss = saved_loss;
     f.rows[0].kind = XC__ROW_NONFINITE;
     ck_assert_int_eq(compare_refs(&f, &m, msg, &st), 1);
     xc__ref_free(&f);
@@ -627,6 +637,13 @@ static void assert_near(long double x, mpfr_t exact, long double rel, long doubl
                   "%La vs exact %La", x, e);
 }
 
+/* The same for a gradient's pair, whose rounding to long double adds
+ * another 2^-64 |x|. */
+static void assert_near_pair(xc__dd x, mpfr_t exact, long double rel, long double abs)
+{
+    assert_near(xc__ld_of_dd(x), exact, rel + 0x1p-64L, abs);
+}
+
 /* H = 2, z = [0, ln 3]: O = [1/4, 3/4] up to the rounding of ln 3 to a
  * double (|dz| <= 2^-53 ln 3 < 2^-52, dO/dz = O(1 - O) = 3/16, so within
  * 2^-55); exactly, O_0 = 1 / (1 + e^z1) for the stored z1. */
@@ -637,17 +654,17 @@ START_TEST(mpfr_closed_form_ln3)
     xc__ref m;
     ck_assert_int_eq(xc__reference_mpfr(c, &m, PREC), 0);
     /* g_0 = O_0 - 0, g_1 = O_1 - 1 (label 1). */
-    ck_assert(fabsl(m.grad[0] - 0.25L) <= 0x1p-55L + m.rel_err);
-    ck_assert(fabsl(m.grad[1] + 0.25L) <= 0x1p-55L + m.rel_err);
+    ck_assert(fabsl(xc__ld_of_dd(m.grad[0]) - 0.25L) <= 0x1p-55L + m.rel_err);
+    ck_assert(fabsl(xc__ld_of_dd(m.grad[1]) + 0.25L) <= 0x1p-55L + m.rel_err);
     mpfr_t o;
     mpfr_init2(o, 512);
     mpfr_set_d(o, z[1], MPFR_RNDN);
     mpfr_exp(o, o, MPFR_RNDN);
     mpfr_add_ui(o, o, 1, MPFR_RNDN);
     mpfr_ui_div(o, 1, o, MPFR_RNDN);
-    assert_near(m.grad[0], o, m.rel_err, 0); /* g_0 = O_0 - 0 */
+    assert_near_pair(m.grad[0], o, m.rel_err, 0); /* g_0 = O_0 - 0 */
     mpfr_neg(o, o, MPFR_RNDN);                  /* g_1 = O_1 - 1 = -O_0 */
-    assert_near(m.grad[1], o, m.rel_err, 0);
+    assert_near_pair(m.grad[1], o, m.rel_err, 0);
     mpfr_clear(o);
     xc__ref_free(&m);
     xc__case_free(c);
@@ -671,12 +688,12 @@ START_TEST(mpfr_closed_form_uniform)
         xc__ref m;
         ck_assert_int_eq(xc__reference_mpfr(c, &m, PREC), 0);
         for (size_t k = 0; k + 1 < h; k++) /* g_k = O_k off the label */
-            ck_assert(m.grad[k] == 1.0L / (long double)h);
+            ck_assert(xc__ld_of_dd(m.grad[k]) == 1.0L / (long double)h);
         /* g = 1/H - 1 at the label, rounded once from the exact value. */
         mpfr_set_ui(lnh, (unsigned long)h, MPFR_RNDN);
         mpfr_ui_div(lnh, 1, lnh, MPFR_RNDN);
         mpfr_sub_ui(lnh, lnh, 1, MPFR_RNDN);
-        assert_near(m.grad[h - 1], lnh, m.rel_err, 0);
+        assert_near_pair(m.grad[h - 1], lnh, m.rel_err, 0);
         mpfr_set_ui(lnh, (unsigned long)h, MPFR_RNDN);
         mpfr_log(lnh, lnh, MPFR_RNDN);
         assert_near(m.loss, lnh, m.rel_err, 0);
@@ -775,7 +792,7 @@ static void fd_check_case(xc__case *c)
             long double fp = mpfr_loss_at(c, i, z + (double)h, &sp);
             long double fm = mpfr_loss_at(c, i, z - (double)h, &sm);
             long double d = (fp - fm) / (2 * h);
-            long double g = m.grad[r * c->classes + k];
+            long double g = xc__ld_of_dd(m.grad[r * c->classes + k]);
             long double trunc = h * h * 0.0962L * fabsl(m.rows[r].A) / 6;
             long double diff_err = m.rel_err * (sp + sm) + 0x1p-64L * fabsl(fp - fm);
             long double round = diff_err / (2 * h) +
