@@ -64,14 +64,14 @@ esac
 # The files CMakeLists.txt gives flags of their own are compiled below.
 plain=""
 for src in $srcs; do
-    case "$(basename "$src")" in reference_dd.c | reference_grad.c | compare_kernel.c | bounds_upward.c) ;;
+    case "$(basename "$src")" in reference_dd.c | reference_grad.c | compare_kernel.c | fd_kernel.c | bounds_upward.c) ;;
     *) plain="$plain $src" ;; esac
 done
 # shellcheck disable=SC2086
 CFLAGS=$CORE_CFLAGS compile $plain
 # The files CMakeLists.txt gives flags of their own: the double-double
 # reference evaluated as written, the bounds' upward rounding honoured.
-for dd in reference_dd.c reference_grad.c compare_kernel.c; do
+for dd in reference_dd.c reference_grad.c compare_kernel.c fd_kernel.c; do
     # shellcheck disable=SC2086
     $CC -std=gnu11 $CORE_CFLAGS -ffp-contract=off -DXC_DD_NO_CONTRACT $INC \
         -DXC_VERSION_STRING="\"fuzz\"" \

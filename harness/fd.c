@@ -6,51 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fd_kernel.h"
+
 #define KAPPA3_MAX 0.0962250448649376L  /* 1 / (6 sqrt 3) */
 #define KAPPA5_MAX 0.875L
-
-/* Where the compiler evaluates in wider registers (FLT_EVAL_METHOD != 0,
- * x87), the sum must be stored to be rounded to its type; with SSE it
- * already is, and the store would cost more than the rest of the test. */
-#if FLT_EVAL_METHOD == 0
-#define ROUNDED_SUM
-#else
-#define ROUNDED_SUM volatile
-#endif
-
-/* Whether a + b is exact in the dtype: s = a + b rounded, exact iff
- * s - a == b and s - b == a. If exact, both differences are representable
- * and come out exactly. If not, take |a| >= |b| (the other case is the
- * same with the roles swapped): by Dekker's Fast2Sum lemma s - a is then
- * computed exactly, so s - a == b would mean s = a + b. An infinite or NaN
- * operand or sum fails the test (inf - inf is NaN). Two independent
- * subtractions instead of TwoSum's chain of five operations, and bitwise
- * & rather than &&, with no branch per element: fd_consistency tests every
- * logit of the case, up to four sums each. */
-static int exact_sum_f32(float a, float b)
-{
-    ROUNDED_SUM float s = a + b;
-    return (s - a == b) & (s - b == a);
-}
-
-static int exact_sum_f64(double a, double b)
-{
-    ROUNDED_SUM double s = a + b;
-    return (s - a == b) & (s - b == a);
-}
-
-/* xc__fd_exact_step, inlined into the per-element loop below. */
-static inline int exact_step(xc_dtype t, double z, double delta)
-{
-    if (t == XC_F32)
-        return exact_sum_f32((float)z, (float)delta) & exact_sum_f32((float)z, (float)-delta);
-    return exact_sum_f64(z, delta) & exact_sum_f64(z, -delta);
-}
-
-int xc__fd_exact_step(xc_dtype t, double z, double delta)
-{
-    return exact_step(t, z, delta);
-}
 
 static double pow2_floor(long double x)
 {
@@ -72,23 +31,15 @@ typedef struct fd_dir {
 static void row_direction(const xc__case *c, const xc__ref *ref, size_t r,
                           const signed char *sign, double h, int halves, fd_dir *d)
 {
-    const double *z = c->logits + r * c->ld;
-    double lo = 0, hi = 0;
-    size_t before = d->coords;
-    for (size_t k = 0; k < c->classes; k++) {
-        size_t i = r * c->ld + k;
-        /* an infinite z_k fails exact_step (its sum is not finite), a NaN too */
-        int moved = (sign[i] != 0) & exact_step(c->dtype, z[k], h) &
-                    (!halves || exact_step(c->dtype, z[k], h / 2));
-        double dk = moved ? (sign[i] > 0 ? h : -h) : 0;
-        d->delta[i] = dk;
-        lo = dk < lo ? dk : lo; /* dk is 0 or +-h: never NaN */
-        hi = dk > hi ? dk : hi;
-        d->coords += (size_t)moved;
-    }
-    if (d->coords > before) {
+    size_t i0 = r * c->ld;
+    xc__fd_row row = {.dtype = c->dtype, .z = c->logits + i0, .sign = sign + i0,
+                      .n = c->classes, .h = h, .halves = halves};
+    int down = 0, up = 0;
+    size_t moved = xc__fd_row_direction(&row, d->delta + i0, &down, &up);
+    if (moved > 0) {
+        d->coords += moved;
         d->K += fabsl(ref->rows[r].A);
-        d->width = fmaxl(d->width, hi - lo);
+        d->width = fmaxl(d->width, (up ? h : 0.0) - (down ? -h : 0.0));
     }
 }
 
@@ -106,29 +57,23 @@ static void build_direction(const xc__case *c, const xc__ref *ref,
 
 /* sum g_k d_k over the moved coordinates, and in *SLACK the bounds' and
  * the sum's share of the error. Every moved coordinate moves by +-H, a
- * power of two in [2^-40, 1]: the sums run over +-g_k, |g_k| and b_k and
- * are scaled by H after. In long double that gives the bits of the sums of
- * g_k d_k, |g_k d_k| and b_k |d_k| (each product exact, and scaling by a
- * power of two commutes with every rounding, nothing coming near long
- * double's range limits), with one operation per term instead of two. */
+ * power of two in [2^-40, 1]: the sums run over +-g_k, |g_k| and b_k
+ * (fd_kernel.h, in double-double: at least long double's accuracy) and are
+ * scaled by H after, in long double (exact: a power of two, nothing near
+ * long double's range limits). */
 static long double predicted_and_slack(const xc__case *c, const xc__bounds *b,
                                        const double *grad, const fd_dir *d, double h,
                                        long double *slack)
 {
-    long double dot = 0, err = 0, mag = 0;
+    xc__fd_sums acc;
+    memset(&acc, 0, sizeof acc);
     for (size_t r = 0; r < c->batch; r++)
-        for (size_t k = 0; k < c->classes; k++) {
-            double dk = d->delta[r * c->ld + k];
-            if (dk == 0)
-                continue;
-            long double g = grad[r * c->ld + k];
-            dot += dk > 0 ? g : -g;
-            mag += fabsl(g);
-            err += b->grad[r * c->classes + k];
-        }
-    long double lh = h;
-    *slack = lh * err + lh * mag * (long double)(c->classes * c->batch) * LDBL_EPSILON;
-    return lh * dot;
+        xc__fd_sums_row(grad + r * c->ld, b->grad + r * c->classes, d->delta + r * c->ld,
+                        c->classes, &acc);
+    long double lh = h, mag = xc__fd_sums_value(&acc, XC__FD_MAG);
+    *slack = lh * xc__fd_sums_value(&acc, XC__FD_BOUND) +
+             lh * mag * (long double)(c->classes * c->batch) * LDBL_EPSILON;
+    return lh * xc__fd_sums_value(&acc, XC__FD_DOT);
 }
 
 /* The loss where the central scheme measured it, phi(+-1) along DIR: the

@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "case.h"
+#include "fd_kernel.h" /* xc__fd_exact_step */
 #include "reference.h"
 #include "tolerance.h"
 
@@ -59,8 +60,5 @@ int xc__fd_directional_in(const xc__case *c, const xc__ref *ref,
 /* 1 when the estimate agrees with the prediction within the bound (also
  * when nothing was evaluated). NaN never holds. */
 int xc__fd_holds(const xc__fd_result *r);
-
-/* 1 when z + delta and z - delta are exact in DTYPE (delta a power of two). */
-int xc__fd_exact_step(xc_dtype t, double z, double delta);
 
 #endif

@@ -1,6 +1,7 @@
-/* Finite differences: exact steps, the proven bound holding on the
- * reference loss (the oracle's self-check), and catching a loss that is
- * not the gradient's. */
+/* Finite differences: exact steps, the direction and sum kernels (the AVX2
+ * ones give the portable ones' bits, both the definitions'), the proven
+ * bound holding on the reference loss (the oracle's self-check), and
+ * catching a loss that is not the gradient's. */
 #include <check.h>
 #include <math.h>
 #include <mpfr.h>
@@ -188,6 +189,130 @@ START_TEST(richardson_catches_what_central_cannot)
 }
 END_TEST
 
+/* A logit for the direction kernels: ordinary, huge (steps lost), tiny,
+ * zero, infinite or NaN; rounded to float for f32. */
+static double direction_logit(xc__pcg32 *g, xc_dtype t)
+{
+    static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 0x1p60,
+                                      -0x1p30, 0x1p-60, 3.4028235e38};
+    double z = xc__pcg32_below(g, 5) == 0
+                   ? specials[xc__pcg32_below(g, 9)]
+                   : ldexp(xc__pcg32_next(g) / 4294967296.0 - 0.5,
+                           (int)xc__pcg32_below(g, 40) - 10);
+    return t == XC_F32 ? (double)(float)z : z;
+}
+
+/* Both direction kernels against the definition (fd_kernel.h). */
+START_TEST(direction_kernels_match_definition)
+{
+    xc__pcg32 g;
+    xc__pcg32_seed(&g, 44, 2);
+    size_t moved_total = 0, still = 0;
+    for (int n = 0; n < 4000; n++) {
+        xc_dtype t = n % 2 ? XC_F32 : XC_F64;
+        double z[37], delta[37];
+        signed char sign[37];
+        size_t h = 1 + xc__pcg32_below(&g, 37);
+        for (size_t k = 0; k < h; k++) {
+            z[k] = direction_logit(&g, t);
+            sign[k] = (signed char)((int)xc__pcg32_below(&g, 3) - 1);
+        }
+        xc__fd_row row = {.dtype = t, .z = z, .sign = sign, .n = h,
+                          .h = ldexp(1, -(int)xc__pcg32_below(&g, 41)),
+                          .halves = (int)xc__pcg32_below(&g, 2)};
+        for (int v = 0; v <= xc__fd_has_vector(); v++) {
+            int down = 0, up = 0, want_down = 0, want_up = 0;
+            size_t moved = xc__fd_row_direction_with(v, &row, delta, &down, &up), want = 0;
+            for (size_t k = 0; k < h; k++) {
+                int m = sign[k] != 0 && xc__fd_exact_step(t, z[k], row.h) &&
+                        (!row.halves || xc__fd_exact_step(t, z[k], row.h / 2));
+                double d = m ? (sign[k] > 0 ? row.h : -row.h) : 0.0;
+                ck_assert_msg(memcmp(&d, &delta[k], sizeof d) == 0,
+                              "%s kernel, %s z %a sign %d h %a halves %d: delta %a, "
+                              "want %a", v ? "vector" : "portable",
+                              t == XC_F32 ? "f32" : "f64", z[k], sign[k], row.h,
+                              row.halves, delta[k], d);
+                want += (size_t)m;
+                want_down |= m && sign[k] < 0;
+                want_up |= m && sign[k] > 0;
+            }
+            ck_assert(moved == want && down == want_down && up == want_up);
+            moved_total += moved;
+            still += h - moved;
+        }
+    }
+    ck_assert(moved_total > 10000 && still > 10000);
+}
+END_TEST
+
+/* Both sum kernels give the same bits, within 2 n u^2 of the exact sums
+ * of the moved coordinates' terms (MPFR, exact). */
+START_TEST(sum_kernels_agree_and_are_accurate)
+{
+    xc__pcg32 g;
+    xc__pcg32_seed(&g, 45, 3);
+    mpfr_t exact[XC__FD_SUMS], mag, term;
+    for (int w = 0; w < XC__FD_SUMS; w++)
+        mpfr_init2(exact[w], 2300);
+    mpfr_inits2(2300, mag, term, (mpfr_ptr)0);
+    for (int n = 0; n < 500; n++) {
+        xc__fd_sums acc[2];
+        memset(acc, 0, sizeof acc);
+        for (int w = 0; w < XC__FD_SUMS; w++)
+            mpfr_set_ui(exact[w], 0, MPFR_RNDN);
+        mpfr_set_ui(mag, 0, MPFR_RNDN);
+        size_t terms = 0;
+        for (int r = 0; r < 3; r++) {
+            double gr[41], b[41], delta[41];
+            size_t h = 1 + xc__pcg32_below(&g, 41);
+            for (size_t k = 0; k < h; k++) {
+                gr[k] = ldexp(xc__pcg32_next(&g) / 4294967296.0 - 0.5,
+                              (int)xc__pcg32_below(&g, 120) - 60);
+                b[k] = ldexp(xc__pcg32_next(&g) / 4294967296.0, -(int)xc__pcg32_below(&g, 60));
+                delta[k] = (double)((int)xc__pcg32_below(&g, 3) - 1) * 0x1p-12;
+                if (delta[k] == 0)
+                    continue;
+                double v[XC__FD_SUMS] = {delta[k] > 0 ? gr[k] : -gr[k], fabs(gr[k]), b[k]};
+                for (int w = 0; w < XC__FD_SUMS; w++) {
+                    mpfr_add_d(exact[w], exact[w], v[w], MPFR_RNDN);
+                    mpfr_add_d(mag, mag, fabs(v[w]), MPFR_RNDN);
+                }
+                terms++;
+            }
+            for (int v = 0; v <= xc__fd_has_vector(); v++)
+                xc__fd_sums_row_with(v, gr, b, delta, h, &acc[v]);
+        }
+        if (xc__fd_has_vector())
+            ck_assert(memcmp(&acc[0], &acc[1], sizeof acc[0]) == 0);
+        for (int w = 0; w < XC__FD_SUMS; w++) {
+            mpfr_set_ld(term, xc__fd_sums_value(&acc[0], w), MPFR_RNDN);
+            mpfr_sub(term, exact[w], term, MPFR_RNDN);
+            long double err = fabsl(mpfr_get_ld(term, MPFR_RNDN));
+            long double tol = (2.0L * (long double)(terms + 4) * 0x1p-106L + 0x1p-63L) *
+                              mpfr_get_ld(mag, MPFR_RNDU);
+            ck_assert_msg(err <= tol, "sum %d of %zu terms off by %Lg (tolerance %Lg)", w,
+                          terms, err, tol);
+        }
+    }
+    /* A vacuous bound (+inf) makes its sum +inf, a NaN gradient its sums NaN,
+     * as long double sums would. */
+    for (int v = 0; v <= xc__fd_has_vector(); v++) {
+        double gr[6] = {1, 2, 3, NAN, 5, 6}, b[6] = {1, INFINITY, 1, 1, 1, 1},
+               delta[6] = {0x1p-3, -0x1p-3, 0x1p-3, 0x1p-3, 0x1p-3, 0x1p-3};
+        xc__fd_sums acc;
+        memset(&acc, 0, sizeof acc);
+        xc__fd_sums_row_with(v, gr, b, delta, 6, &acc);
+        ck_assert(xc__fd_sums_value(&acc, XC__FD_BOUND) == INFINITY);
+        ck_assert(isnan(xc__fd_sums_value(&acc, XC__FD_DOT)));
+        ck_assert(isnan(xc__fd_sums_value(&acc, XC__FD_MAG)));
+    }
+    for (int w = 0; w < XC__FD_SUMS; w++)
+        mpfr_clear(exact[w]);
+    mpfr_clears(mag, term, (mpfr_ptr)0);
+    mpfr_free_cache();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fd");
@@ -195,6 +320,8 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, exact_steps);
     tcase_add_test(tc, exact_steps_match_exact_arithmetic);
+    tcase_add_test(tc, direction_kernels_match_definition);
+    tcase_add_test(tc, sum_kernels_agree_and_are_accurate);
     tcase_add_loop_test(tc, reference_loss_consistent, 0, 2);
     tcase_add_loop_test(tc, inconsistent_loss_caught, 0, 2);
     tcase_add_test(tc, richardson_catches_what_central_cannot);
