@@ -35,6 +35,7 @@
 #include "ksum.h"
 #include "reference_dd.h"
 #include "reference_grad.h"
+#include "row_extent.h"
 
 #define REF_REL_ERR (64.0L * (LDBL_EPSILON / 2))
 
@@ -43,32 +44,17 @@
 static xc__row_kind classify_row(const xc__case *c, size_t r, double *max,
                                  double *min, size_t *argmax, size_t *n_finite)
 {
-    const double *z = c->logits + r * c->ld;
-    double m = -INFINITY, lo = INFINITY;
-    size_t nf = 0, at = c->classes;
-    int nonfinite = 0;
-    for (size_t k = 0; k < c->classes; k++) {
-        if (isnan(z[k]) || z[k] == INFINITY)
-            nonfinite = 1;
-        else if (z[k] != -INFINITY) {
-            nf++;
-            if (z[k] > m) {
-                m = z[k];
-                at = k;
-            }
-            if (z[k] < lo)
-                lo = z[k];
-        }
-    }
-    *max = m;
-    *min = lo;
-    *argmax = at;
-    *n_finite = nf;
+    xc__row_extent e;
+    xc__row_extent_of(c->logits + r * c->ld, c->classes, &e);
+    *max = e.max;
+    *min = e.min;
+    *argmax = e.argmax;
+    *n_finite = e.n_finite;
     if (xc__case_row_ignored(c, r))
         return XC__ROW_IGNORED;
-    if (nonfinite)
+    if (e.nonfinite)
         return XC__ROW_NONFINITE;
-    return nf == 0 ? XC__ROW_ALL_MASKED : XC__ROW_FINITE;
+    return e.n_finite ? XC__ROW_FINITE : XC__ROW_ALL_MASKED;
 }
 
 static long double row_weight(const xc__case *c, size_t r)

@@ -28,6 +28,7 @@
 #include "../harness/pcg32.h"
 #include "../harness/reference.h"
 #include "../harness/reference_exp.h"
+#include "../harness/row_extent.h"
 
 #define PREC 256
 #define MSG_LEN 1024
@@ -595,6 +596,57 @@ START_TEST(mpfr_row_kinds)
 }
 END_TEST
 
+/* ---- the row extent ------------------------------------------------------ */
+
+/* Both kernels of xc__row_extent_of against the definition: the first
+ * strictly largest finite logit, the smallest (a zero as +0), the count of
+ * finite logits, whether a NaN or +inf occurs; rows of ties, signed zeros,
+ * infinities and NaN. */
+START_TEST(row_extent_matches_definition)
+{
+    static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 1.0, -1.0,
+                                      0x1p-1074, -DBL_MAX};
+    xc__pcg32 g;
+    xc__pcg32_seed(&g, 61, 4);
+    for (int n = 0; n < 20000; n++) {
+        size_t h = 1 + xc__pcg32_below(&g, 23);
+        double z[23];
+        int dense = (int)xc__pcg32_below(&g, 3); /* 0: mostly specials */
+        for (size_t k = 0; k < h; k++)
+            z[k] = xc__pcg32_below(&g, 4) < (uint32_t)dense + 1
+                       ? (double)xc__pcg32_below(&g, 5) - 2.0
+                       : specials[xc__pcg32_below(&g, 9)];
+        double m = -INFINITY, lo = INFINITY;
+        size_t at = h, nf = 0;
+        int bad = 0;
+        for (size_t k = 0; k < h; k++) {
+            if (isnan(z[k]) || z[k] == INFINITY) {
+                bad = 1;
+            } else if (z[k] != -INFINITY) {
+                nf++;
+                if (z[k] > m) {
+                    m = z[k];
+                    at = k;
+                }
+                lo = z[k] < lo ? z[k] : lo;
+            }
+        }
+        lo += 0.0;
+        for (int v = 0; v <= xc__row_extent_has_vector(); v++) {
+            xc__row_extent e;
+            xc__row_extent_with(v, z, h, &e);
+            ck_assert_msg(memcmp(&e.max, &m, sizeof m) == 0 &&
+                              memcmp(&e.min, &lo, sizeof lo) == 0 && e.argmax == at &&
+                              e.n_finite == nf && e.nonfinite == bad,
+                          "%s kernel, row %d of %zu: max %a at %zu (want %a at %zu), min %a "
+                          "(%a), finite %zu (%zu), nonfinite %d (%d)",
+                          v ? "vector" : "portable", n, h, e.max, e.argmax, m, at, e.min,
+                          lo, e.n_finite, nf, e.nonfinite, bad);
+        }
+    }
+}
+END_TEST
+
 /* ---- the comparison has teeth ---------------------------------------------- */
 
 START_TEST(comparison_rejects_perturbation)
@@ -926,6 +978,7 @@ static Suite *reference_suite(void)
     tcase_add_test(mp, mpfr_closed_form_tiny_loss);
     tcase_add_test(mp, mpfr_precisions_agree);
     tcase_add_test(mp, mpfr_row_kinds);
+    tcase_add_test(mp, row_extent_matches_definition);
     tcase_add_test(mp, fd_self_check);
     tcase_add_test(mp, exp_table_correctly_rounded);
     tcase_add_test(mp, exp_pair_matches_mpfr);
