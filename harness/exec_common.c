@@ -109,6 +109,65 @@ void xc__exec_fill_inputs(const xc__case *c, xc_dtype t,
         store_values(in->weights, c->weights, c->classes, t);
 }
 
+/* The first of N elements of DST that is not SRC's stored as T (bit for
+ * bit), or N. Whole-array tests first: a check's calls leave their inputs
+ * alone, and the search for the element runs only when one did not. */
+static size_t values_first_change(const void *dst, const double *src, size_t n,
+                                  xc_dtype t)
+{
+    size_t i = 0;
+    if (t == XC_F64) {
+        if (memcmp(dst, src, n * sizeof(double)) == 0)
+            return n;
+        while (memcmp((const double *)dst + i, src + i, sizeof(double)) == 0)
+            i++;
+        return i;
+    }
+    const float *d = dst;
+    uint32_t any = 0;
+    for (size_t k = 0; k < n; k++) {
+        float f = (float)src[k];
+        uint32_t a, b;
+        memcpy(&a, &d[k], sizeof a);
+        memcpy(&b, &f, sizeof b);
+        any |= a ^ b;
+    }
+    while (any && i < n) {
+        float f = (float)src[i];
+        if (memcmp(&d[i], &f, sizeof f) != 0)
+            break;
+        i++;
+    }
+    return any ? i : n;
+}
+
+static size_t labels_first_change(const int64_t *dst, const int64_t *src, size_t n)
+{
+    size_t i = 0;
+    while (i < n && dst[i] == src[i])
+        i++;
+    return i;
+}
+
+int xc__exec_inputs_intact(const xc__case *c, xc_dtype t, const xc__exec_inputs *in,
+                           int *which, size_t *element)
+{
+    size_t n = xc__exec_extent(c), at[4] = {n, c->batch, n, c->classes};
+    size_t first[4] = {
+        values_first_change(in->logits, c->logits, n, t),
+        c->labels ? labels_first_change(in->labels, c->labels, c->batch) : c->batch,
+        c->probs ? values_first_change(in->probs, c->probs, n, t) : n,
+        c->weights ? values_first_change(in->weights, c->weights, c->classes, t)
+                   : c->classes};
+    for (int i = 0; i < 4; i++)
+        if (first[i] < at[i]) {
+            *which = i;
+            *element = first[i];
+            return 0;
+        }
+    return 1;
+}
+
 void xc__exec_build_problem(const xc__case *c, xc_dtype t,
                             const xc__exec_inputs *in, xc_problem *p)
 {

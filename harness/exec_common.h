@@ -62,6 +62,12 @@ size_t xc__exec_weights_bytes(const xc__case *c, xc_dtype t);
 /* Convert the case's values into IN (buffers sized as above). */
 void xc__exec_fill_inputs(const xc__case *c, xc_dtype t,
                           const xc__exec_inputs *in);
+/* Whether IN still holds what xc__exec_fill_inputs put there for C: 1 when
+ * it does; else 0, with the input *WHICH (0 logits, 1 labels, 2 probs,
+ * 3 weights) and its *ELEMENT that changed first. Compared with the case's
+ * own values, converted as the fill converts them: no copy to keep. */
+int xc__exec_inputs_intact(const xc__case *c, xc_dtype t, const xc__exec_inputs *in,
+                           int *which, size_t *element);
 /* The problem a target sees: pointers from IN, labels or probs NULL as the
  * case says, ignore_index -100 unless the case has one. */
 void xc__exec_build_problem(const xc__case *c, xc_dtype t,

@@ -3,8 +3,9 @@
  * Used where something else catches crashes (libFuzzer, AFL++): a crash or
  * a hang takes the process down, and the timeout is not enforced. Every
  * input is a separate heap block of exactly its size, so a sanitizer sees a
- * read past its end; writes to inputs are found by comparing with a pristine
- * copy, writes around the gradient by poison canaries on both sides. The
+ * read past its end; writes to inputs are found by comparing them with the
+ * case they were filled from, writes around the gradient by poison
+ * canaries on both sides. The
  * blocks are kept from one call to the next while their sizes stay the same
  * (a check calls the target about a dozen times on one shape), so a large
  * case does not page-fault fresh memory on every call.
@@ -16,7 +17,6 @@
 
 typedef struct call_bufs {
     xc__exec_inputs in;       /* what the target gets */
-    xc__exec_inputs pristine; /* copies to compare with after the call */
     size_t in_bytes[4];       /* current size of each input block */
     unsigned char *grad_block;
     size_t grad_bytes;
@@ -50,43 +50,35 @@ static size_t input_bytes(const xc__case *c, xc_dtype t, int i)
 
 static void free_bufs(call_bufs *b)
 {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 4; i++)
         free(*input_slot(&b->in, i));
-        free(*input_slot(&b->pristine, i));
-    }
     free(b->grad_block);
     *b = (call_bufs){0};
 }
 
-/* Input I and its copy as blocks of exactly N bytes (none when 0): the
- * blocks of the last call when their size matches. 0 or -1 (out of memory). */
+/* Input I as a block of exactly N bytes (none when 0): the block of the
+ * last call when its size matches. 0 or -1 (out of memory). */
 static int size_input(call_bufs *b, int i, size_t n)
 {
     if (b->in_bytes[i] == n && (n == 0 || *input_slot(&b->in, i)))
         return 0;
     free(*input_slot(&b->in, i));
-    free(*input_slot(&b->pristine, i));
     *input_slot(&b->in, i) = n ? malloc(n) : NULL;
-    *input_slot(&b->pristine, i) = n ? malloc(n) : NULL;
     b->in_bytes[i] = n;
-    if (n && (!*input_slot(&b->in, i) || !*input_slot(&b->pristine, i))) {
+    if (n && !*input_slot(&b->in, i)) {
         free_bufs(b);
         return -1;
     }
     return 0;
 }
 
-/* Size and fill the inputs and their copies; 0 or -1 (out of memory). */
+/* Size and fill the inputs; 0 or -1 (out of memory). */
 static int make_inputs(const xc__case *c, xc_dtype t, call_bufs *b)
 {
     for (int i = 0; i < 4; i++)
         if (size_input(b, i, input_bytes(c, t, i)) != 0)
             return -1;
     xc__exec_fill_inputs(c, t, &b->in);
-    for (int i = 0; i < 4; i++)
-        if (input_bytes(c, t, i))
-            memcpy(*input_slot(&b->pristine, i), *input_slot(&b->in, i),
-                   input_bytes(c, t, i));
     return 0;
 }
 
@@ -109,30 +101,16 @@ static int make_grad(const xc__case *c, xc_dtype t, uint32_t poison,
     return 0;
 }
 
-static size_t first_diff(const unsigned char *a, const unsigned char *b,
-                         size_t n)
-{
-    size_t i = 0;
-    while (i < n && a[i] == b[i])
-        i++;
-    return i;
-}
-
 static int check_inputs(const xc__case *c, xc_dtype t, call_bufs *b,
                         xc__call_result *res)
 {
-    for (int i = 0; i < 4; i++) {
-        size_t n = input_bytes(c, t, i);
-        if (n == 0 || memcmp(*input_slot(&b->in, i), *input_slot(&b->pristine, i), n) == 0)
-            continue;
-        size_t at = first_diff(*input_slot(&b->in, i),
-                               *input_slot(&b->pristine, i), n);
-        size_t es = i == 1 ? sizeof(int64_t) : xc__dtype_size(t);
-        xc__exec_result(res, XC__CALL_WROTE_INPUT, 0,
-                        "wrote %s element %zu", input_names[i], at / es);
-        return 1;
-    }
-    return 0;
+    int which;
+    size_t at;
+    if (xc__exec_inputs_intact(c, t, &b->in, &which, &at))
+        return 0;
+    xc__exec_result(res, XC__CALL_WROTE_INPUT, 0, "wrote %s element %zu",
+                    input_names[which], at);
+    return 1;
 }
 
 static int check_zones(const call_bufs *b, const xc__case *c, xc_dtype t,

@@ -20,6 +20,7 @@
 
 #include "case.h"
 #include "exec.h"
+#include "exec_common.h"
 
 #define POISON 0xdeadbeefu
 #define N 3
@@ -841,6 +842,47 @@ START_TEST(problem_built_from_case)
 }
 END_TEST
 
+/* xc__exec_inputs_intact, which the inline executor checks inputs with:
+ * each input changed at one element (a value, or only a NaN's payload) is
+ * named with that element, in f32 and f64, and untouched inputs pass. */
+START_TEST(inputs_intact_names_the_changed_element)
+{
+    xc_dtype t = dtype_of(_i);
+    size_t es = xc__dtype_size(t);
+    xc__case *c = xc__case_new(t, 3, 5, 7, XC__LABELS_PROB, 1);
+    ck_assert_ptr_nonnull(c);
+    for (size_t i = 0; i < 3 * 7; i++) {
+        c->logits[i] = 0.25 * (double)i - 2;
+        c->probs[i] = 1.0 / 8;
+    }
+    c->logits[9] = NAN;
+    for (size_t k = 0; k < 5; k++)
+        c->weights[k] = 1 + (double)k;
+    size_t n = xc__exec_extent(c);
+    xc__exec_inputs in = {malloc(n * es), NULL, malloc(n * es), malloc(5 * es)};
+    ck_assert(in.logits && in.probs && in.weights);
+    void *bufs[4] = {in.logits, NULL, in.probs, in.weights};
+    size_t at[4] = {9, 0, 12, 3}; /* logits: the NaN's payload */
+    for (int which = 0; which < 4; which++) {
+        if (!bufs[which])
+            continue;
+        xc__exec_fill_inputs(c, t, &in);
+        int w = -1;
+        size_t e = 0;
+        ck_assert(xc__exec_inputs_intact(c, t, &in, &w, &e));
+        unsigned char *byte = (unsigned char *)bufs[which] + at[which] * es;
+        byte[which == 0 ? 0 : es - 1] ^= 1; /* a payload bit, or the sign */
+        ck_assert_int_eq(xc__exec_inputs_intact(c, t, &in, &w, &e), 0);
+        ck_assert_int_eq(w, which);
+        ck_assert_uint_eq(e, at[which]);
+    }
+    free(in.logits);
+    free(in.probs);
+    free(in.weights);
+    xc__case_free(c);
+}
+END_TEST
+
 /* The inline executor keeps its blocks between calls of one shape: a write
  * to an input is still caught on a reused block, the next call gets fresh
  * inputs, and shape changes in either direction stay correct. */
@@ -1014,6 +1056,7 @@ static Suite *exec_suite(void)
     tcase_add_test(misc, status_strings_distinct);
     tcase_add_test(misc, pool_reuses_blocks);
     tcase_add_loop_test(misc, inline_blocks_reused_across_calls, 0, 2);
+    tcase_add_loop_test(misc, inputs_intact_names_the_changed_element, 0, 2);
     tcase_add_loop_test(misc, new_rejects_malformed_targets, 0, 2);
     suite_add_tcase(s, misc);
     return s;
