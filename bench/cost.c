@@ -12,7 +12,10 @@
  *            ratios of rounds that time a call and a check side by side
  *            (the grad column: the inline loop's calls).
  *   oracle   after each table, the time per class of the fast reference
- *            and of its bounds at H = 1000 (or --max-h).
+ *            and of its bounds at H = 1000 (or --max-h);
+ *   calls    and how many times a check calls the target's gradient and
+ *            its loss, on average over cases of that H that differ in
+ *            their random draws (offset, permutation, direction).
  *   memory   peak memory of one isolated check, in a fresh process: the
  *            harness's growth over its baseline, that over the problem's
  *            bytes (logits, label and gradient in the target's dtype),
@@ -361,6 +364,55 @@ static int time_oracle(xc_dtype dtype, size_t h, double *ref_ns, double *bounds_
     return rc;
 }
 
+/* The target, wrapped to count its calls (one check at a time). */
+static const xc_target *counted;
+static size_t grad_calls, loss_calls;
+
+static int counting_grad(const xc_problem *p, void *grad, void *ctx)
+{
+    (void)ctx;
+    grad_calls++;
+    return counted->grad(p, grad, counted->ctx);
+}
+
+static int counting_loss(const xc_problem *p, double *loss, void *ctx)
+{
+    (void)ctx;
+    loss_calls++;
+    return counted->loss(p, loss, counted->ctx);
+}
+
+/* The calls of T per check of the H-class case, averaged over CASES seeds
+ * (inline: the same calls as isolated, counted in this process). */
+static int count_calls(const xc_target *t, size_t h, double *grads, double *losses)
+{
+    enum { CASES = 200 };
+    xc_target w = *t;
+    w.grad = counting_grad;
+    w.loss = t->loss ? counting_loss : NULL;
+    w.ctx = NULL;
+    counted = t;
+    grad_calls = loss_calls = 0;
+    checker ck;
+    int rc = checker_open(&ck, &w, 1);
+    for (uint64_t i = 0; rc == 0 && i < CASES; i++) {
+        xc__case *c = make_case(t->dtype, h);
+        if (!c) {
+            rc = -1;
+            break;
+        }
+        c->seed = 1 + i;
+        c->index = i;
+        xc__props_run_case(&ck.env, c);
+        rc = ck.env.harness_error ? -1 : 0;
+        xc__case_free(c);
+    }
+    xc__exec_free(ck.env.exec);
+    *grads = (double)grad_calls / CASES;
+    *losses = (double)loss_calls / CASES;
+    return rc;
+}
+
 static int bench_target(const xc_target *t)
 {
     double base = 0;
@@ -379,6 +431,11 @@ static int bench_target(const xc_target *t)
         return -1;
     printf("oracle at H=%zu, per class: reference %.1f ns, bounds %.1f ns (a check "
            "computes both for the case and its shifted variant)\n", h, ref_ns, bounds_ns);
+    double grads, losses;
+    if (count_calls(t, h, &grads, &losses) != 0)
+        return -1;
+    printf("calls of the target per check at H=%zu: %.2f grad, %.2f loss (mean over 200 "
+           "cases' draws)\n", h, grads, losses);
     return 0;
 }
 
