@@ -11,10 +11,12 @@
  *     absolutely, each difference by u relative: rhs <= b c1 (1 + 5.1 u)
  *     - s c2 (1 - u) + 2^-1073.9 - 2^-1060, so E <= err (1 + 2.02 u) +
  *     2.03 u^2 s <= b - 2 R s - 2 R_a.
- * over in doubles: x not finite, or (b finite, b >= 2^-1000 and
+ * over in doubles: x not finite, or (2^-1000 <= b < DBL_MAX and
  *     err c1 > b + s 2^-90): then E >= err (1 - 2.02 u) - 2.03 u^2 s
  *     > (b + s 2^-90 - 2^-1075) (1 + 2^-41) - 2.03 u^2 s > b, for
- *     b 2^-41 > 2^-1074.
+ *     b 2^-41 > 2^-1074. Where x - hi overflows (err = +inf) the bound
+ *     above does not apply, but then |x - hi| >= 2^1024 - 2^970 and
+ *     |lo| <= 2^970, so E >= DBL_MAX > b.
  * Otherwise (within 2^-40 of the bound, or a bound below 2^-1000) the
  * element goes to near_verdict, in long double.
  */
@@ -80,7 +82,7 @@ XC__DD_INLINE int fast_verdict(const xc__cmp_consts *k, double x, double err,
     double rhs = (b * C1 - s * k->two_r_up) - ABS_SLACK;
     if (fin && (vac || err <= rhs))
         return CLEAR;
-    if (!fin || (!vac && b >= OVER_MIN && err * C1 > b + s * C5))
+    if (!fin || (b >= OVER_MIN && b < DBL_MAX && err * C1 > b + s * C5))
         return OVER;
     return NEAR;
 }
@@ -175,7 +177,7 @@ XC__VEC_FN group group_of(const xc__cmp_consts *k, const xc__cmp_row *row, size_
     xc__v4i fin = abs4(x) <= xc__splat(DBL_MAX), vac = b == xc__splat(INFINITY);
     xc__v4d rhs = (b * xc__splat(C1) - s * xc__splat(k->two_r_up)) - xc__splat(ABS_SLACK);
     o.clear = fin & (vac | (o.err <= rhs));
-    o.over = ~o.clear & (~fin | (~vac & (b >= xc__splat(OVER_MIN)) &
+    o.over = ~o.clear & (~fin | ((b >= xc__splat(OVER_MIN)) & (b < xc__splat(DBL_MAX)) &
                                  (o.err * xc__splat(C1) > b + s * xc__splat(C5))));
     xc__v4d q = o.err / b;
     q = select4(q < xc__splat(DBL_MAX), q, xc__splat(DBL_MAX));

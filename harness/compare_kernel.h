@@ -37,7 +37,10 @@
  * u and min_normal (xc__cmp_consts_of). */
 typedef struct xc__cmp_consts {
     long double rel_err;    /* R */
-    double two_r_up;        /* 2 R (1 + 2^-40) + 2^-90, rounded up */
+    double two_r_up;        /* 2 R (1 + 2^-40) + 2^-90, rounded up (after a
+                               long double rounding, which the margins
+                               2^-40 and 2^-90 absorb: only 2 R (1 + u) +
+                               2.03 u^2 is needed, compare_kernel.c) */
     double u, min_normal;
 } xc__cmp_consts;
 

@@ -62,6 +62,50 @@ size_t xc__exec_weights_bytes(const xc__case *c, xc_dtype t);
 /* Convert the case's values into IN (buffers sized as above). */
 void xc__exec_fill_inputs(const xc__case *c, xc_dtype t,
                           const xc__exec_inputs *in);
+/* The floating-point control state a target may change during a call
+ * (rounding, flush-to-zero and denormals-are-zero, x87 precision): saved
+ * before the call and put back after it, so that none of the harness's
+ * own arithmetic (the inputs' check, the reference) runs in the target's
+ * mode. On x86-64 the two control words, a few cycles (fesetenv costs a
+ * hundred, once per call); elsewhere the whole environment. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+typedef struct xc__fp_state {
+    unsigned mxcsr;
+    unsigned short x87;
+} xc__fp_state;
+
+static inline void xc__fp_save(xc__fp_state *s)
+{
+    __asm__ volatile("stmxcsr %0" : "=m"(s->mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(s->x87));
+}
+
+static inline void xc__fp_restore(const xc__fp_state *s)
+{
+    xc__fp_state now;
+    xc__fp_save(&now);
+    if (now.x87 != s->x87)
+        __asm__ volatile("fldcw %0" : : "m"(s->x87));
+    if (now.mxcsr != s->mxcsr)
+        __asm__ volatile("ldmxcsr %0" : : "m"(s->mxcsr));
+}
+#else
+#include <fenv.h>
+typedef struct xc__fp_state {
+    fenv_t env;
+} xc__fp_state;
+
+static inline void xc__fp_save(xc__fp_state *s)
+{
+    fegetenv(&s->env);
+}
+
+static inline void xc__fp_restore(const xc__fp_state *s)
+{
+    fesetenv(&s->env);
+}
+#endif
+
 /* Whether IN still holds what xc__exec_fill_inputs put there for C: 1 when
  * it does; else 0, with the input *WHICH (0 logits, 1 labels, 2 probs,
  * 3 weights) and its *ELEMENT that changed first. Compared with the case's

@@ -5,7 +5,8 @@
  * input is a separate heap block of exactly its size, so a sanitizer sees a
  * read past its end; writes to inputs are found by comparing them with the
  * case they were filled from, writes around the gradient by poison
- * canaries on both sides. The
+ * canaries on both sides. A floating-point mode the target sets during a
+ * call (flush-to-zero, say) is undone after it, before those checks. The
  * blocks are kept from one call to the next while their sizes stay the same
  * (a check calls the target about a dozen times on one shape), so a large
  * case does not page-fault fresh memory on every call.
@@ -172,7 +173,10 @@ static xc__call_status inline_grad(xc__exec *ex, const xc__case *c,
     xc_problem p;
     xc__exec_build_problem(c, t, &b->in, &p);
     void *grad = b->grad_block + XC__EXEC_ZONE_MIN;
+    xc__fp_state fp;
+    xc__fp_save(&fp);
     int rc = ex->target->grad(&p, grad, ex->target->ctx);
+    xc__fp_restore(&fp);
     if (!check_inputs(c, t, b, res) && !check_zones(b, c, t, poison, res) &&
         !xc__exec_check_padding(c, t, grad, poison, res) &&
         verdict(rc, res) == XC__CALL_OK)
@@ -190,7 +194,10 @@ static xc__call_status inline_loss(xc__exec *ex, const xc__case *c,
     xc_problem p;
     xc__exec_build_problem(c, t, &b->in, &p);
     double loss = 0;
+    xc__fp_state fp;
+    xc__fp_save(&fp);
     int rc = ex->target->loss(&p, &loss, ex->target->ctx);
+    xc__fp_restore(&fp);
     if (!check_inputs(c, t, b, res) && verdict(rc, res) == XC__CALL_OK)
         *loss_out = loss;
     return res->status;

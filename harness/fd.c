@@ -55,25 +55,53 @@ static void build_direction(const xc__case *c, const xc__ref *ref,
             row_direction(c, ref, r, sign, h, halves, d);
 }
 
+/* The three sums in long double, one class at a time: where the
+ * double-double lanes overflow (terms near DBL_MAX, whose sum long double's
+ * range still holds) or a term is not finite. */
+static void sums_long_double(const xc__case *c, const xc__bounds *b, const double *grad,
+                             const fd_dir *d, long double v[XC__FD_SUMS])
+{
+    v[XC__FD_DOT] = v[XC__FD_MAG] = v[XC__FD_BOUND] = 0;
+    for (size_t r = 0; r < c->batch; r++)
+        for (size_t k = 0; k < c->classes; k++) {
+            double dk = d->delta[r * c->ld + k];
+            if (dk == 0)
+                continue;
+            long double g = grad[r * c->ld + k];
+            v[XC__FD_DOT] += dk > 0 ? g : -g;
+            v[XC__FD_MAG] += fabsl(g);
+            v[XC__FD_BOUND] += b->grad[r * c->classes + k];
+        }
+}
+
 /* sum g_k d_k over the moved coordinates, and in *SLACK the bounds' and
  * the sum's share of the error. Every moved coordinate moves by +-H, a
  * power of two in [2^-40, 1]: the sums run over +-g_k, |g_k| and b_k
- * (fd_kernel.h, in double-double: at least long double's accuracy) and are
- * scaled by H after, in long double (exact: a power of two, nothing near
- * long double's range limits). */
+ * (fd_kernel.h, in double-double: at least long double's accuracy; in
+ * long double when those overflow) and are scaled by H after, in long
+ * double (exact: a power of two, nothing near long double's range
+ * limits). */
 static long double predicted_and_slack(const xc__case *c, const xc__bounds *b,
                                        const double *grad, const fd_dir *d, double h,
                                        long double *slack)
 {
     xc__fd_sums acc;
+    long double v[XC__FD_SUMS];
     memset(&acc, 0, sizeof acc);
     for (size_t r = 0; r < c->batch; r++)
         xc__fd_sums_row(grad + r * c->ld, b->grad + r * c->classes, d->delta + r * c->ld,
                         c->classes, &acc);
-    long double lh = h, mag = xc__fd_sums_value(&acc, XC__FD_MAG);
-    *slack = lh * xc__fd_sums_value(&acc, XC__FD_BOUND) +
-             lh * mag * (long double)(c->classes * c->batch) * LDBL_EPSILON;
-    return lh * xc__fd_sums_value(&acc, XC__FD_DOT);
+    int finite = 1;
+    for (int w = 0; w < XC__FD_SUMS; w++) {
+        v[w] = xc__fd_sums_value(&acc, w);
+        finite &= isfinite(v[w]) != 0;
+    }
+    if (!finite)
+        sums_long_double(c, b, grad, d, v);
+    long double lh = h;
+    *slack = lh * v[XC__FD_BOUND] +
+             lh * v[XC__FD_MAG] * (long double)(c->classes * c->batch) * LDBL_EPSILON;
+    return lh * v[XC__FD_DOT];
 }
 
 /* The loss where the central scheme measured it, phi(+-1) along DIR: the

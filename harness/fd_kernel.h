@@ -45,7 +45,9 @@ void xc__fd_sums_row(const double *g, const double *b, const double *delta, size
                      xc__fd_sums *acc);
 void xc__fd_sums_row_with(int use_vector, const double *g, const double *b,
                           const double *delta, size_t n, xc__fd_sums *acc);
-/* Sum WHICH, the lanes added in order, rounded once to long double. */
+/* Sum WHICH, the lanes added in order, rounded once to long double. A
+ * term +-inf or NaN, or lanes whose doubles overflow (terms near DBL_MAX),
+ * give +-inf or NaN: fd.c then sums in long double. */
 long double xc__fd_sums_value(const xc__fd_sums *acc, int which);
 
 int xc__fd_has_vector(void);

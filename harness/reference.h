@@ -111,8 +111,9 @@ typedef struct xc__ref {
 
 /* X as the pair nearest it: hi = X rounded, lo = the remainder rounded
  * (exact unless X is below 2^-969, reference.h's storage error). A value
- * beyond double's range keeps lo = 0 (its bounds are vacuous), a NaN's
- * pair is NaN. */
+ * beyond double's range keeps lo = 0: its scale, at least |X| for the
+ * non-negative labels and weights that case files and the generators
+ * allow, is then +inf and its bound vacuous. A NaN's pair is NaN. */
 static inline xc__dd xc__dd_of_ld(long double x)
 {
     double hi = (double)x;

@@ -10,8 +10,9 @@
  *   - the worst is the largest ratio, the first on ties, a non-finite
  *     value's above every finite one.
  * The elements reach every branch: errors at and around the bound and the
- * band below it, vacuous and subnormal bounds, pairs below double's normal
- * range, NaN and infinite computed values, errors that overflow.
+ * band below it, vacuous, subnormal and DBL_MAX bounds, scales far above
+ * the value (cancellation), pairs below double's normal range and near
+ * its top, NaN and infinite computed values, errors that overflow.
  */
 #include <check.h>
 #ifndef CHECK_MAJOR_VERSION
@@ -31,7 +32,9 @@
 
 #define EXACT_PREC 2300 /* any difference of doubles, exactly */
 
-static const long double rel_errs[] = {0x1p-58L, 0x1p-63L + 0x1p-187L};
+/* The fast reference's R and the MPFR one's at 192 bits (2^-63 + 32 2^-192
+ * rounded up in long double). */
+static const long double rel_errs[] = {0x1p-58L, 0x1p-63L + 0x1p-126L};
 
 typedef struct element {
     double x, b, s;
@@ -47,8 +50,8 @@ static double unit(xc__pcg32 *g)
  * part (the pair of a long double). */
 static xc__dd draw_pair(xc__pcg32 *g)
 {
-    static const int exps[] = {0, -3, -30, -500, -1000, -1030, -1070, 900};
-    int e = exps[xc__pcg32_below(g, 8)];
+    static const int exps[] = {0, -3, -30, -500, -1000, -1030, -1070, 900, 1023};
+    int e = exps[xc__pcg32_below(g, 9)];
     if (xc__pcg32_below(g, 16) == 0)
         return (xc__dd){0.0, 0.0};
     long double v = ldexpl((long double)unit(g) + 0x1p-40L * unit(g), e);
@@ -64,12 +67,15 @@ static element draw_element(xc__pcg32 *g, double u)
     element el = {.g = draw_pair(g)};
     double mag = fabs(el.g.hi);
     el.s = mag * (1 + unit(g)) + (mag == 0 ? 0x1p-1074 * xc__pcg32_below(g, 4) : 0);
+    if (xc__pcg32_below(g, 4) == 0) /* cancellation: |g| far below its scale */
+        el.s = fmin(ldexp(el.s + 0x1p-1000, (int)xc__pcg32_below(g, 40)), DBL_MAX);
     double beta = ldexp(1 + unit(g), (int)xc__pcg32_below(g, 12));
     el.b = u * beta * el.s + 0x1p-1074 * xc__pcg32_below(g, 3) + 0x1p-1022 *
            (xc__pcg32_below(g, 4) == 0);
     switch (xc__pcg32_below(g, 16)) {
     case 0: el.b = INFINITY; break;
     case 1: el.b = ldexp(unit(g), -1040); break; /* subnormal */
+    case 2: el.b = DBL_MAX; break;
     default: break;
     }
     double frac = at[xc__pcg32_below(g, 10)];
@@ -80,6 +86,7 @@ static element draw_element(xc__pcg32 *g, double u)
     case 0: el.x = NAN; break;
     case 1: el.x = dir * INFINITY; break;
     case 2: el.x = dir * DBL_MAX; break; /* an error that may overflow */
+    case 3: el.x = -copysign(ldexp(1 + unit(g), 1022), el.g.hi); break; /* overflows */
     default: break;
     }
     return el;
@@ -172,11 +179,21 @@ static void check_verdict(int use_vector, const element *el, long double r, doub
     t->undecided += (size_t)acc.undecided;
 }
 
+/* An error whose x - hi overflows to +inf while E is exactly DBL_MAX, the
+ * bound: not over (E <= b); random draws do not land on this tie. */
+static void overflow_at_the_bound(int use_vector, tally *t)
+{
+    element el = {.x = 3 * 0x1p970, .g = {-(DBL_MAX - 0x1p971), 0x1p970}, /* 2^1024 - 2^972 */
+                  .b = DBL_MAX, .s = 0x1p1023};
+    check_verdict(use_vector, &el, rel_errs[0], 0x1p-53, t);
+}
+
 static void verdicts(int use_vector)
 {
     xc__pcg32 g;
     xc__pcg32_seed(&g, 31, 5);
     tally t = {0};
+    overflow_at_the_bound(use_vector, &t);
     for (int n = 0; n < 40000; n++) {
         double u = n % 2 ? 0x1p-53 : 0x1p-24;
         element el = draw_element(&g, u);
@@ -277,11 +294,16 @@ static void worst_of_known_row(int use_vector)
     ck_assert(acc.ratio == 0.25 && acc.row == 4 && acc.col == 2 && !acc.over &&
               !acc.undecided && acc.elements == N);
     ck_assert(acc.scaled == 16.0); /* 2^-49 / 2^-53 */
+    /* A scale below min_normal is floored there: an error of 2^-1074 on a
+     * scale of 2^-1070 is 2 u of min_normal (2^49 u of the scale). */
+    double tx = 0x1p-1070 + 0x1p-1074, tb = 0x1p-1060, ts = 0x1p-1070;
+    xc__dd tg = {0x1p-1070, 0.0};
+    xc__cmp_row tiny = {.x = &tx, .g = &tg, .b = &tb, .s = &ts, .n = 1};
+    xc__cmp_scan_init(&acc);
+    xc__cmp_scan_row_with(use_vector, &k, &tiny, 0, &acc);
+    ck_assert(acc.scaled == 2.0);
     x[9] = NAN;
     x[11] = NAN;
-    gp[12] = (xc__dd){0x1p-1070, 0.0}; /* scale floored at min_normal */
-    x[12] = 0x1p-1070 + 0x1p-1074;
-    s[12] = 0x1p-1070;
     xc__cmp_scan_init(&acc);
     xc__cmp_scan_row_with(use_vector, &k, &row, 0, &acc);
     ck_assert(isinf(acc.ratio) && acc.col == 9 && acc.over && isinf(acc.scaled));

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fenv.h>
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
@@ -842,6 +843,42 @@ START_TEST(problem_built_from_case)
 }
 END_TEST
 
+/* A target that turns on flush-to-zero, denormals-are-zero and rounding
+ * toward zero during its call, and leaves them on. */
+static int t_sets_fp_mode(const xc_problem *p, void *grad, void *ctx)
+{
+#if defined(__x86_64__)
+    unsigned csr;
+    __asm__ volatile("stmxcsr %0" : "=m"(csr));
+    csr |= 0x8040u; /* FTZ and DAZ */
+    __asm__ volatile("ldmxcsr %0" : : "m"(csr));
+#endif
+    fesetround(FE_TOWARDZERO);
+    return toy_grad(p, grad, ctx);
+}
+
+/* The inline executor puts the harness's floating-point mode back after a
+ * call: inputs holding subnormals still compare equal to the case they
+ * were filled from (a flushed conversion would call them written), and
+ * the harness goes on rounding to nearest. */
+START_TEST(inline_restores_the_fp_mode)
+{
+    xc_dtype t = dtype_of(_i);
+    xc_target tg = make_target(t, t_sets_fp_mode);
+    xc__exec *ex = make_exec(&tg, 1, 0);
+    xc__case *c = make_case(t, N, H, LD);
+    c->logits[1] = t == XC_F32 ? 0x1p-140 : 0x1p-1070; /* subnormal in the dtype */
+    double out[N * LD];
+    xc__call_result res;
+    ck_assert_int_eq(xc__exec_grad(ex, c, POISON, out, &res), XC__CALL_OK);
+    ck_assert_int_eq(fegetround(), FE_TONEAREST);
+    volatile double tiny = 0x1p-1070;
+    ck_assert(tiny * 0.5 != 0); /* no flush to zero */
+    xc__case_free(c);
+    xc__exec_free(ex);
+}
+END_TEST
+
 /* xc__exec_inputs_intact, which the inline executor checks inputs with:
  * each input changed at one element (a value, or only a NaN's payload) is
  * named with that element, in f32 and f64, and untouched inputs pass. */
@@ -871,7 +908,7 @@ START_TEST(inputs_intact_names_the_changed_element)
         size_t e = 0;
         ck_assert(xc__exec_inputs_intact(c, t, &in, &w, &e));
         unsigned char *byte = (unsigned char *)bufs[which] + at[which] * es;
-        byte[which == 0 ? 0 : es - 1] ^= 1; /* a payload bit, or the sign */
+        byte[which == 0 ? 0 : es - 1] ^= which == 0 ? 1 : 0x80; /* a payload bit, or the sign */
         ck_assert_int_eq(xc__exec_inputs_intact(c, t, &in, &w, &e), 0);
         ck_assert_int_eq(w, which);
         ck_assert_uint_eq(e, at[which]);
@@ -879,6 +916,20 @@ START_TEST(inputs_intact_names_the_changed_element)
     free(in.logits);
     free(in.probs);
     free(in.weights);
+    xc__case_free(c);
+    /* An index-label case: a changed label is named. */
+    c = make_case(t, N, H, LD);
+    n = xc__exec_extent(c);
+    xc__exec_inputs idx = {malloc(n * es), malloc(N * sizeof(int64_t)), NULL, NULL};
+    ck_assert(idx.logits && idx.labels);
+    xc__exec_fill_inputs(c, t, &idx);
+    int w = -1;
+    size_t e = 0;
+    ck_assert(xc__exec_inputs_intact(c, t, &idx, &w, &e));
+    idx.labels[2] += 1;
+    ck_assert(!xc__exec_inputs_intact(c, t, &idx, &w, &e) && w == 1 && e == 2);
+    free(idx.logits);
+    free(idx.labels);
     xc__case_free(c);
 }
 END_TEST
@@ -1057,6 +1108,7 @@ static Suite *exec_suite(void)
     tcase_add_test(misc, pool_reuses_blocks);
     tcase_add_loop_test(misc, inline_blocks_reused_across_calls, 0, 2);
     tcase_add_loop_test(misc, inputs_intact_names_the_changed_element, 0, 2);
+    tcase_add_loop_test(misc, inline_restores_the_fp_mode, 0, 2);
     tcase_add_loop_test(misc, new_rejects_malformed_targets, 0, 2);
     suite_add_tcase(s, misc);
     return s;

@@ -245,22 +245,27 @@ START_TEST(direction_kernels_match_definition)
 }
 END_TEST
 
-/* Both sum kernels give the same bits, within 2 n u^2 of the exact sums
- * of the moved coordinates' terms (MPFR, exact). */
+/* Both sum kernels give the same bits, within 2 (n + 4) u^2 of each sum's
+ * own terms' magnitudes of its exact value (MPFR), plus the final rounding
+ * to long double: far tighter than a double sum, and than a long double
+ * one of these terms (spread over 2^120, with cancellation). */
 START_TEST(sum_kernels_agree_and_are_accurate)
 {
     xc__pcg32 g;
     xc__pcg32_seed(&g, 45, 3);
-    mpfr_t exact[XC__FD_SUMS], mag, term;
-    for (int w = 0; w < XC__FD_SUMS; w++)
+    mpfr_t exact[XC__FD_SUMS], mag[XC__FD_SUMS], term;
+    for (int w = 0; w < XC__FD_SUMS; w++) {
         mpfr_init2(exact[w], 2300);
-    mpfr_inits2(2300, mag, term, (mpfr_ptr)0);
+        mpfr_init2(mag[w], 2300);
+    }
+    mpfr_init2(term, 2300);
     for (int n = 0; n < 500; n++) {
         xc__fd_sums acc[2];
         memset(acc, 0, sizeof acc);
-        for (int w = 0; w < XC__FD_SUMS; w++)
+        for (int w = 0; w < XC__FD_SUMS; w++) {
             mpfr_set_ui(exact[w], 0, MPFR_RNDN);
-        mpfr_set_ui(mag, 0, MPFR_RNDN);
+            mpfr_set_ui(mag[w], 0, MPFR_RNDN);
+        }
         size_t terms = 0;
         for (int r = 0; r < 3; r++) {
             double gr[41], b[41], delta[41];
@@ -275,7 +280,7 @@ START_TEST(sum_kernels_agree_and_are_accurate)
                 double v[XC__FD_SUMS] = {delta[k] > 0 ? gr[k] : -gr[k], fabs(gr[k]), b[k]};
                 for (int w = 0; w < XC__FD_SUMS; w++) {
                     mpfr_add_d(exact[w], exact[w], v[w], MPFR_RNDN);
-                    mpfr_add_d(mag, mag, fabs(v[w]), MPFR_RNDN);
+                    mpfr_add_d(mag[w], mag[w], fabs(v[w]), MPFR_RNDN);
                 }
                 terms++;
             }
@@ -288,8 +293,9 @@ START_TEST(sum_kernels_agree_and_are_accurate)
             mpfr_set_ld(term, xc__fd_sums_value(&acc[0], w), MPFR_RNDN);
             mpfr_sub(term, exact[w], term, MPFR_RNDN);
             long double err = fabsl(mpfr_get_ld(term, MPFR_RNDN));
-            long double tol = (2.0L * (long double)(terms + 4) * 0x1p-106L + 0x1p-63L) *
-                              mpfr_get_ld(mag, MPFR_RNDU);
+            long double tol = 2.0L * (long double)(terms + 4) * 0x1p-106L *
+                                  mpfr_get_ld(mag[w], MPFR_RNDU) +
+                              0x1p-63L * fabsl(mpfr_get_ld(exact[w], MPFR_RNDU));
             ck_assert_msg(err <= tol, "sum %d of %zu terms off by %Lg (tolerance %Lg)", w,
                           terms, err, tol);
         }
@@ -306,10 +312,40 @@ START_TEST(sum_kernels_agree_and_are_accurate)
         ck_assert(isnan(xc__fd_sums_value(&acc, XC__FD_DOT)));
         ck_assert(isnan(xc__fd_sums_value(&acc, XC__FD_MAG)));
     }
-    for (int w = 0; w < XC__FD_SUMS; w++)
+    for (int w = 0; w < XC__FD_SUMS; w++) {
         mpfr_clear(exact[w]);
-    mpfr_clears(mag, term, (mpfr_ptr)0);
+        mpfr_clear(mag[w]);
+    }
+    mpfr_clear(term);
     mpfr_free_cache();
+}
+END_TEST
+
+/* Gradient values near DBL_MAX whose sums overflow double but not long
+ * double: the prediction and the bound are the long double sums', finite
+ * (before, the double-double lanes made them NaN and the check failed). */
+START_TEST(huge_gradient_sums_stay_finite)
+{
+    xc__case *c = xc__case_new(XC_F64, 1, 4, 4, XC__LABELS_INDEX, 0);
+    const double z[4] = {0.125, 0.25, 0.375, 0.5};
+    memcpy(c->logits, z, sizeof z);
+    c->labels[0] = 2;
+    c->reduction = XC_REDUCE_SUM;
+    xc__ref ref;
+    xc__bounds b;
+    ck_assert_int_eq(xc__reference(c, &ref), 0);
+    ck_assert_int_eq(xc__bounds_compute(c, &ref, 1, &b), 0);
+    double grad[4] = {1e308, 1e308, -1e308, -1e308};
+    signed char sign[4] = {1, 1, 1, 1};
+    ref_loss l = {1.0, 0};
+    xc__fd_result res;
+    ck_assert_int_eq(xc__fd_directional(c, &ref, &b, 1, grad, sign, reference_loss_at, &l,
+                                        &res), 0);
+    ck_assert(res.evaluated && res.predicted == 0 && isfinite(res.bound) && res.bound > 0);
+    ck_assert(xc__fd_holds(&res));
+    xc__bounds_free(&b);
+    xc__ref_free(&ref);
+    xc__case_free(c);
 }
 END_TEST
 
@@ -322,6 +358,7 @@ int main(void)
     tcase_add_test(tc, exact_steps_match_exact_arithmetic);
     tcase_add_test(tc, direction_kernels_match_definition);
     tcase_add_test(tc, sum_kernels_agree_and_are_accurate);
+    tcase_add_test(tc, huge_gradient_sums_stay_finite);
     tcase_add_loop_test(tc, reference_loss_consistent, 0, 2);
     tcase_add_loop_test(tc, inconsistent_loss_caught, 0, 2);
     tcase_add_test(tc, richardson_catches_what_central_cannot);
