@@ -144,23 +144,6 @@ XC__DD_INLINE int clear_one(const xc__cmp_consts *k, const xc__cmp_row *row, siz
 #if XC__HAVE_DD_VECTOR
 #define HAVE_VECTOR_KERNEL 1
 
-XC__VEC_FN xc__v4d load4(const double *p)
-{
-    xc__v4d v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-XC__VEC_FN xc__v4d select4(xc__v4i keep, xc__v4d x, xc__v4d y)
-{
-    return (xc__v4d)((keep & (xc__v4i)x) | (~keep & (xc__v4i)y));
-}
-
-XC__VEC_FN xc__v4d abs4(xc__v4d x)
-{
-    return (xc__v4d)((xc__v4u)x & ~(xc__v4u)xc__splat(-0.0));
-}
-
 /* fast_verdict, ratio_of and scaled_of on classes I .. I+3, lane by lane
  * the same operations; *CLEAR and *OVER are lane masks (NEAR: neither). */
 typedef struct group {
@@ -170,21 +153,22 @@ typedef struct group {
 
 XC__VEC_FN group group_of(const xc__cmp_consts *k, const xc__cmp_row *row, size_t i)
 {
-    xc__v4d x = load4(row->x + i), b = load4(row->b + i), s = load4(row->s + i), hi, lo;
+    xc__v4d x = xc__load4(row->x + i), b = xc__load4(row->b + i),
+            s = xc__load4(row->s + i), hi, lo;
     xc__load_pairs_v(row->g + i, &hi, &lo);
     group o;
-    o.err = abs4((x - hi) - lo);
-    xc__v4i fin = abs4(x) <= xc__splat(DBL_MAX), vac = b == xc__splat(INFINITY);
+    o.err = xc__abs4((x - hi) - lo);
+    xc__v4i fin = xc__abs4(x) <= xc__splat(DBL_MAX), vac = b == xc__splat(INFINITY);
     xc__v4d rhs = (b * xc__splat(C1) - s * xc__splat(k->two_r_up)) - xc__splat(ABS_SLACK);
     o.clear = fin & (vac | (o.err <= rhs));
     o.over = ~o.clear & (~fin | ((b >= xc__splat(OVER_MIN)) & (b < xc__splat(DBL_MAX)) &
                                  (o.err * xc__splat(C1) > b + s * xc__splat(C5))));
     xc__v4d q = o.err / b;
-    q = select4(q < xc__splat(DBL_MAX), q, xc__splat(DBL_MAX));
-    q = select4(vac | (o.err == xc__splat(0.0)), xc__splat(0.0), q);
-    o.ratio = select4(fin, q, xc__splat(INFINITY));
-    xc__v4d m = select4(s >= xc__splat(k->min_normal), s, xc__splat(k->min_normal));
-    o.scaled = select4(fin, (o.err / m) * xc__splat(1 / k->u), xc__splat(INFINITY));
+    q = xc__select4(q < xc__splat(DBL_MAX), q, xc__splat(DBL_MAX));
+    q = xc__select4(vac | (o.err == xc__splat(0.0)), xc__splat(0.0), q);
+    o.ratio = xc__select4(fin, q, xc__splat(INFINITY));
+    xc__v4d m = xc__select4(s >= xc__splat(k->min_normal), s, xc__splat(k->min_normal));
+    o.scaled = xc__select4(fin, (o.err / m) * xc__splat(1 / k->u), xc__splat(INFINITY));
     return o;
 }
 
@@ -216,9 +200,9 @@ scan_v(const xc__cmp_consts *k, const xc__cmp_row *row, row_best *rb)
         if (near)
             near_lanes(k, row, i, near, rb);
         xc__v4i gt = o.ratio > best;
-        best = select4(gt, o.ratio, best);
-        at = select4(gt, xc__splat((double)i) + (xc__v4d){0, 1, 2, 3}, at);
-        worst_scaled = select4(o.scaled > worst_scaled, o.scaled, worst_scaled);
+        best = xc__select4(gt, o.ratio, best);
+        at = xc__select4(gt, xc__splat((double)i) + (xc__v4d){0, 1, 2, 3}, at);
+        worst_scaled = xc__select4(o.scaled > worst_scaled, o.scaled, worst_scaled);
     }
     for (int j = 0; j < 4; j++) { /* the largest ratio, the smallest class on ties */
         size_t col = (size_t)at[j];

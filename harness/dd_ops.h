@@ -108,6 +108,26 @@ XC__VEC_FN xc__v4d xc__splat(double x)
     return (xc__v4d){x, x, x, x};
 }
 
+/* Four doubles from P, unaligned. */
+XC__VEC_FN xc__v4d xc__load4(const double *p)
+{
+    xc__v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* X where KEEP is all ones, else Y, lane by lane (KEEP from a comparison). */
+XC__VEC_FN xc__v4d xc__select4(xc__v4i keep, xc__v4d x, xc__v4d y)
+{
+    return (xc__v4d)((keep & (xc__v4i)x) | (~keep & (xc__v4i)y));
+}
+
+/* |X| lane by lane: the sign bit cleared, as fabs. */
+XC__VEC_FN xc__v4d xc__abs4(xc__v4d x)
+{
+    return (xc__v4d)((xc__v4u)x & ~(xc__v4u)xc__splat(-0.0));
+}
+
 XC__VEC_FN xc__v4d xc__vfma(xc__v4d a, xc__v4d b, xc__v4d c)
 {
     return (xc__v4d)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);

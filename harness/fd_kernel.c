@@ -90,18 +90,6 @@ static inline void sums_one(const double *g, const double *b, const double *delt
 #if XC__HAVE_DD_VECTOR
 #define HAVE_VECTOR_KERNEL 1
 
-XC__VEC_FN xc__v4d load4(const double *p)
-{
-    xc__v4d v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-XC__VEC_FN xc__v4d select4(xc__v4i keep, xc__v4d x, xc__v4d y)
-{
-    return (xc__v4d)((keep & (xc__v4i)x) | (~keep & (xc__v4i)y));
-}
-
 /* exact_step on four lanes, as masks. */
 XC__VEC_FN xc__v4i exact_f64_v(xc__v4d z, double d)
 {
@@ -135,12 +123,12 @@ direction_v(const xc__fd_row *row, double *delta, size_t *moved, int *down, int 
         int32_t s4;
         memcpy(&s4, row->sign + k, sizeof s4);
         xc__v4i sg = (xc__v4i)_mm256_cvtepi8_epi64(_mm_cvtsi32_si128(s4));
-        xc__v4d z = load4(row->z + k);
+        xc__v4d z = xc__load4(row->z + k);
         xc__v4i m = (sg != 0) & exact_v(row->dtype, z, row->h);
         if (row->halves)
             m &= exact_v(row->dtype, z, row->h / 2);
         xc__v4i neg = sg < 0;
-        xc__v4d d = select4(m, select4(neg, xc__splat(-row->h), xc__splat(row->h)),
+        xc__v4d d = xc__select4(m, xc__select4(neg, xc__splat(-row->h), xc__splat(row->h)),
                             xc__splat(0.0));
         memcpy(delta + k, &d, sizeof d);
         *moved += (size_t)__builtin_popcount((unsigned)_mm256_movemask_pd((__m256d)m));
@@ -165,18 +153,17 @@ sums_v(const double *g, const double *b, const double *delta, size_t n, xc__fd_s
 {
     xc__v4d hi[XC__FD_SUMS], lo[XC__FD_SUMS];
     for (int w = 0; w < XC__FD_SUMS; w++) {
-        hi[w] = load4(acc->hi[w]);
-        lo[w] = load4(acc->lo[w]);
+        hi[w] = xc__load4(acc->hi[w]);
+        lo[w] = xc__load4(acc->lo[w]);
     }
     size_t k = 0;
     for (; k + 4 <= n; k += 4) {
-        xc__v4d dk = load4(delta + k), gk = load4(g + k), zero = xc__splat(0.0);
+        xc__v4d dk = xc__load4(delta + k), gk = xc__load4(g + k), zero = xc__splat(0.0);
         xc__v4i moved = dk != zero;
-        xc__v4d mag = (xc__v4d)((xc__v4u)gk & ~(xc__v4u)xc__splat(-0.0));
-        lanes_add(&hi[XC__FD_DOT], &lo[XC__FD_DOT],
-                  select4(moved, select4(dk > zero, gk, -gk), zero));
-        lanes_add(&hi[XC__FD_MAG], &lo[XC__FD_MAG], select4(moved, mag, zero));
-        lanes_add(&hi[XC__FD_BOUND], &lo[XC__FD_BOUND], select4(moved, load4(b + k), zero));
+        xc__v4d dot = xc__select4(dk > zero, gk, -gk), bk = xc__load4(b + k);
+        lanes_add(&hi[XC__FD_DOT], &lo[XC__FD_DOT], xc__select4(moved, dot, zero));
+        lanes_add(&hi[XC__FD_MAG], &lo[XC__FD_MAG], xc__select4(moved, xc__abs4(gk), zero));
+        lanes_add(&hi[XC__FD_BOUND], &lo[XC__FD_BOUND], xc__select4(moved, bk, zero));
     }
     for (int w = 0; w < XC__FD_SUMS; w++) {
         memcpy(acc->hi[w], &hi[w], sizeof hi[w]);
