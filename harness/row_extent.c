@@ -26,26 +26,20 @@ static void settle(const double *z, size_t n, size_t at, double lo, xc__row_exte
     out->min = lo + 0.0;
 }
 
-/* The classes K.. of the row, after the vector kernel's (or all). */
-static void extent_portable(const double *z, size_t k, size_t n, double m, double lo,
-                            size_t (*first)(const double *, size_t, double),
-                            xc__row_extent *out)
+/* The classes K.. of the row into *M, *LO and OUT's counts, after the
+ * vector kernel's classes (or all of them). */
+static void extent_tail(const double *z, size_t k, size_t n, double *m, double *lo,
+                        xc__row_extent *out)
 {
     for (; k < n; k++) {
         if (isnan(z[k]) || z[k] == INFINITY)
             out->nonfinite = 1;
         else if (z[k] != -INFINITY) {
             out->n_finite++;
-            m = z[k] > m ? z[k] : m;
-            lo = z[k] < lo ? z[k] : lo;
+            *m = z[k] > *m ? z[k] : *m;
+            *lo = z[k] < *lo ? z[k] : *lo;
         }
     }
-    settle(z, n, m == -INFINITY ? n : first(z, n, m), lo, out);
-}
-
-static size_t first_portable(const double *z, size_t n, double x)
-{
-    return first_equal(z, 0, n, x);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -92,7 +86,8 @@ __attribute__((target("avx2"))) static void extent_avx2(const double *z, size_t 
     }
     out->nonfinite = bad != 0;
     out->n_finite = nf;
-    extent_portable(z, k, n, m, lo, first_avx2, out);
+    extent_tail(z, k, n, &m, &lo, out);
+    settle(z, n, m == -INFINITY ? n : first_avx2(z, n, m), lo, out);
 }
 #else
 #define HAVE_VECTOR_KERNEL 0
@@ -118,7 +113,9 @@ void xc__row_extent_with(int use_vector, const double *z, size_t n, xc__row_exte
 #else
     (void)use_vector;
 #endif
-    extent_portable(z, 0, n, -INFINITY, INFINITY, first_portable, out);
+    double m = -INFINITY, lo = INFINITY;
+    extent_tail(z, 0, n, &m, &lo, out);
+    settle(z, n, m == -INFINITY ? n : first_equal(z, 0, n, m), lo, out);
 }
 
 void xc__row_extent_of(const double *z, size_t n, xc__row_extent *out)
